@@ -1,0 +1,69 @@
+import { textToGraph, type BuilderName } from '../graph/builders.js';
+import type { Graph } from '../graph/types.js';
+import { mathInputText, mathTargetText, type MathRecord } from './math.js';
+import type { TextPair } from './strings.js';
+import type { Rng } from '../util/rng.js';
+
+/** One record of a dataset, in any of the three JSONL formats. */
+export type DataRecord =
+  | { kind: 'text'; id: string; pair: TextPair }
+  | { kind: 'graph'; id: string; input: Graph; target: Graph }
+  | { kind: 'math'; id: string; record: MathRecord };
+
+/** A training example: input and target graphs, with texts where the data has them. */
+export interface Example {
+  id: string;
+  input: Graph;
+  target: Graph;
+  inputText?: string;
+  targetText?: string;
+  level?: number;
+}
+
+export interface BuildOptions {
+  /** Builder for input texts (default `words`). */
+  inputBuilder?: BuilderName;
+  /** Builder for target texts (default `words`). */
+  targetBuilder?: BuilderName;
+  /** Permute target node order (ids and array order) with this RNG: order-ambiguous data. */
+  shuffleTargetNodes?: Rng;
+}
+
+/** The input and target texts of a record, or undefined for graph pairs. */
+export function recordTexts(r: DataRecord): { input: string; target: string } | undefined {
+  if (r.kind === 'text') return r.pair;
+  if (r.kind === 'math') return { input: mathInputText(r.record), target: mathTargetText(r.record) };
+  return undefined;
+}
+
+/** Turn a record into an example with the given builders. */
+export function recordToExample(r: DataRecord, opts: BuildOptions = {}): Example {
+  const texts = recordTexts(r);
+  let ex: Example;
+  if (texts) {
+    ex = {
+      id: r.id,
+      input: textToGraph(texts.input, opts.inputBuilder ?? 'words'),
+      target: textToGraph(texts.target, opts.targetBuilder ?? 'words'),
+      inputText: texts.input,
+      targetText: texts.target,
+    };
+    if (r.kind === 'math') ex.level = r.record.level;
+  } else if (r.kind === 'graph') {
+    ex = { id: r.id, input: r.input, target: r.target };
+  } else {
+    throw new Error('unreachable');
+  }
+  if (opts.shuffleTargetNodes) ex.target = shuffleNodes(ex.target, opts.shuffleTargetNodes);
+  return ex;
+}
+
+/** The same graph with its nodes in a random order and renumbered 0..n−1 (positions dropped). */
+export function shuffleNodes(g: Graph, rng: Rng): Graph {
+  const order = rng.shuffle(g.nodes.map((_, i) => i));
+  const newId = new Map(order.map((old, i) => [g.nodes[old]!.id, i] as const));
+  return {
+    nodes: order.map((old, i) => ({ id: i, label: g.nodes[old]!.label })),
+    edges: g.edges.map((e) => ({ source: newId.get(e.source)!, target: newId.get(e.target)!, type: e.type })),
+  };
+}

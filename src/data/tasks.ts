@@ -1,0 +1,76 @@
+import { graphemes } from '../graph/text.js';
+import { UserError } from '../util/errors.js';
+import { Rng, hashString } from '../util/rng.js';
+import { mathInputText, mathRecord } from './math.js';
+import type { DataRecord } from './records.js';
+import { STRING_TASKS, stringTaskPair, type StringTask } from './strings.js';
+
+export const TASKS = ['reverse', 'copy', 'sort', 'dedupe', 'math'] as const;
+export type TaskName = (typeof TASKS)[number];
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+/** What a built-in task generates. */
+export interface TaskSpec {
+  task: TaskName;
+  /** Math curriculum levels to draw from (1–7). */
+  levels: number[];
+  /** String tasks: the graphemes inputs are drawn from. */
+  alphabet: string;
+  minLength: number;
+  maxLength: number;
+}
+
+export const DEFAULT_TASK_SPEC: TaskSpec = { task: 'reverse', levels: [1], alphabet: 'abcdefgh', minLength: 3, maxLength: 6 };
+
+export function isTaskName(x: unknown): x is TaskName {
+  return typeof x === 'string' && (TASKS as readonly string[]).includes(x);
+}
+
+/**
+ * The split an input belongs to, by a hash of its text: 80% train, 10% val, 10% test. Splits
+ * made this way never overlap, however many records each one draws.
+ */
+export function splitOf(inputText: string): Split {
+  const bucket = hashString(inputText) % 10;
+  return bucket < 8 ? 'train' : bucket === 8 ? 'val' : 'test';
+}
+
+function draw(spec: TaskSpec, rng: Rng, id: string): DataRecord {
+  if (spec.task === 'math') {
+    const level = rng.pick(spec.levels);
+    return { kind: 'math', id, record: mathRecord(rng, level, id) };
+  }
+  const alphabet = graphemes(spec.alphabet);
+  if (alphabet.length === 0) throw new UserError('alphabet: must contain at least one grapheme');
+  return { kind: 'text', id, pair: stringTaskPair(rng, spec.task as StringTask, alphabet, spec.minLength, spec.maxLength) };
+}
+
+function inputKey(r: DataRecord): string {
+  return r.kind === 'math' ? mathInputText(r.record) : r.kind === 'text' ? r.pair.input : r.id;
+}
+
+/**
+ * `count` distinct records of a task for one split, deterministic for (spec, seed, split).
+ * Throws when the task has too few distinct inputs in that split.
+ */
+export function generateRecords(spec: TaskSpec, count: number, seed: number, split: Split | 'all' = 'all'): DataRecord[] {
+  if (!(STRING_TASKS as readonly string[]).includes(spec.task) && spec.task !== 'math') throw new UserError(`unknown task ${JSON.stringify(spec.task)}`);
+  if (spec.minLength < 0 || spec.maxLength < spec.minLength) throw new UserError(`length range ${spec.minLength}..${spec.maxLength} is empty`);
+  const rng = new Rng(seed);
+  const seen = new Set<string>();
+  const out: DataRecord[] = [];
+  const maxAttempts = 200 * count + 10_000;
+  for (let attempt = 0; out.length < count; attempt++) {
+    if (attempt >= maxAttempts) {
+      throw new UserError(`task ${spec.task}${spec.task === 'math' ? ` level ${spec.levels.join(',')}` : ''} has only ${out.length} distinct examples in split "${split}" (asked for ${count}); lower the count or widen the task`);
+    }
+    const r = draw(spec, rng, `${spec.task}-${seed}-${out.length}`);
+    const key = inputKey(r);
+    if (seen.has(key)) continue;
+    if (split !== 'all' && splitOf(key) !== split) continue;
+    seen.add(key);
+    out.push(r);
+  }
+  return out;
+}

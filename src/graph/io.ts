@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { UserError, describeError } from '../util/errors.js';
+import { type EdgeType, type Graph, type GraphEdge, type GraphNode, type NodeId } from './types.js';
+import { validateGraph } from './validate.js';
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/**
+ * Read a graph from parsed JSON: node-link (`nodes`, `edges`), NetworkX `node_link_data`
+ * (`links`), or GRAPHEME-Math (`value` labels, `from`/`to` edges). A missing edge type is
+ * `sequential`, except in GRAPHEME-Math graphs, whose edges are expression-tree edges
+ * (`structural`). Throws a UserError prefixed by `where`.
+ */
+export function graphFromJson(x: unknown, where = 'graph'): Graph {
+  if (!isObject(x)) throw new UserError(`${where}: a graph must be a JSON object with "nodes" and "edges"`);
+  if (!Array.isArray(x.nodes)) throw new UserError(`${where}: missing "nodes" array`);
+  const rawEdges = x.edges ?? x.links ?? [];
+  if (!Array.isArray(rawEdges)) throw new UserError(`${where}: "edges" must be an array`);
+  const nodes: GraphNode[] = x.nodes.map((n: unknown, i: number) => {
+    if (!isObject(n)) throw new UserError(`${where}: node ${i} is not an object`);
+    const id = n.id ?? i;
+    if (typeof id !== 'number' && typeof id !== 'string') {
+      throw new UserError(`${where}: node ${i} has an id that is neither a number nor a string`);
+    }
+    const label = 'label' in n ? n.label : n.value;
+    if (typeof label !== 'string') {
+      // Numbers are common in GRAPHEME-Math values; anything else is a mistake.
+      if (typeof label === 'number' && Number.isFinite(label)) return nodeOf(id, String(label), n.position);
+      throw new UserError(`${where}: node ${JSON.stringify(id)} has a non-string label (${JSON.stringify(label ?? null)})`);
+    }
+    return nodeOf(id, label, n.position);
+  });
+  const edges: GraphEdge[] = rawEdges.map((e: unknown, i: number) => {
+    if (!isObject(e)) throw new UserError(`${where}: edge ${i} is not an object`);
+    const mathStyle = !('source' in e) && 'from' in e;
+    const source = (mathStyle ? e.from : e.source) as NodeId;
+    const target = (mathStyle ? e.to : e.target) as NodeId;
+    if ((typeof source !== 'number' && typeof source !== 'string') || (typeof target !== 'number' && typeof target !== 'string')) {
+      throw new UserError(`${where}: edge ${i} needs "source" and "target" (or "from" and "to") node ids`);
+    }
+    const type = (e.type ?? (mathStyle ? 'structural' : 'sequential')) as EdgeType;
+    return { source, target, type };
+  });
+  return validateGraph({ nodes, edges }, where);
+}
+
+function nodeOf(id: NodeId, label: string, position: unknown): GraphNode {
+  return typeof position === 'number' && Number.isFinite(position) ? { id, label, position } : { id, label };
+}
+
+/** Read and validate a graph JSON file; errors name the file. */
+export function readGraphFile(path: string): Graph {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`${path}: cannot read (${describeError(err)})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stripBom(text));
+  } catch (err) {
+    throw new UserError(`${path}: not valid JSON (${describeError(err)})`);
+  }
+  return graphFromJson(parsed, path);
+}
+
+export function stripBom(s: string): string {
+  return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+}
+
+/** The node-link JSON object of a graph (what `graphFromJson` reads back). */
+export function graphToJson(g: Graph): { directed: true; nodes: GraphNode[]; edges: GraphEdge[] } {
+  return { directed: true, nodes: g.nodes.map((n) => ({ ...n })), edges: g.edges.map((e) => ({ ...e })) };
+}
+
+const DOT_STYLE: Record<EdgeType, string> = {
+  sequential: 'color="#333333"',
+  clique: 'color="#1f77b4", dir=none, style=dashed',
+  skip: 'color="#2ca02c", style=dotted',
+  semantic: 'color="#9467bd"',
+  structural: 'color="#d62728"',
+};
+
+function dotString(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
+
+/** Graphviz DOT text of a graph, one colour per edge type. */
+export function graphToDot(g: Graph, name = 'G'): string {
+  const lines = [`digraph ${dotString(name)} {`, '  node [shape=circle];'];
+  for (const n of g.nodes) lines.push(`  ${dotString(String(n.id))} [label=${dotString(n.label)}];`);
+  for (const e of g.edges) {
+    lines.push(`  ${dotString(String(e.source))} -> ${dotString(String(e.target))} [${DOT_STYLE[e.type]}, tooltip=${dotString(e.type)}];`);
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+

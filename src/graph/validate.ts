@@ -1,0 +1,35 @@
+import { UserError } from '../util/errors.js';
+import { EDGE_TYPES, isEdgeType, type Graph, type NodeId } from './types.js';
+
+/** Check a graph's invariants; throws a UserError naming the first problem, prefixed by `where`. */
+export function validateGraph(g: Graph, where = 'graph'): Graph {
+  const ids = new Set<NodeId>();
+  g.nodes.forEach((n, i) => {
+    if (typeof n.id !== 'number' && typeof n.id !== 'string') {
+      throw new UserError(`${where}: node ${i} has an id that is neither a number nor a string`);
+    }
+    if (typeof n.id === 'number' && !Number.isFinite(n.id)) {
+      throw new UserError(`${where}: node ${i} has a non-finite id`);
+    }
+    if (ids.has(n.id)) throw new UserError(`${where}: duplicate node id ${JSON.stringify(n.id)}`);
+    ids.add(n.id);
+    if (typeof n.label !== 'string') {
+      throw new UserError(`${where}: node ${JSON.stringify(n.id)} has a non-string label (${JSON.stringify(n.label)})`);
+    }
+  });
+  const seen = new Set<string>();
+  g.edges.forEach((e, i) => {
+    if (!isEdgeType(e.type)) {
+      throw new UserError(`${where}: edge ${i} has unknown type ${JSON.stringify(e.type)} (expected one of ${EDGE_TYPES.join(', ')})`);
+    }
+    if (!ids.has(e.source)) throw new UserError(`${where}: edge ${i} starts at missing node ${JSON.stringify(e.source)}`);
+    if (!ids.has(e.target)) throw new UserError(`${where}: edge ${i} ends at missing node ${JSON.stringify(e.target)}`);
+    if (e.source === e.target) throw new UserError(`${where}: edge ${i} is a self-loop on node ${JSON.stringify(e.source)}`);
+    const key = `${typeof e.source}:${String(e.source)}\u0000${typeof e.target}:${String(e.target)}\u0000${e.type}`;
+    if (seen.has(key)) {
+      throw new UserError(`${where}: edge ${i} repeats ${JSON.stringify(e.source)}→${JSON.stringify(e.target)} (${e.type})`);
+    }
+    seen.add(key);
+  });
+  return g;
+}

@@ -1,0 +1,4 @@
+export * from './graph/index.js';
+export * from './data/index.js';
+export { UserError } from './util/errors.js';
+export { Rng } from './util/rng.js';
