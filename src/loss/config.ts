@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { UserError } from '../util/errors.js';
+
+export const LOSS_MODES = ['structural', 'cross-entropy', 'hybrid'] as const;
+export type LossMode = (typeof LOSS_MODES)[number];
+export const GRADIENT_MODES = ['envelope', 'unrolled'] as const;
+
+/** The loss keys of the config, with the defaults of STRUCTURAL_LOSS.md. */
+export const lossConfigSchema = z
+  .object({
+    loss_mode: z.enum(LOSS_MODES).default('structural').describe('structural | cross-entropy | hybrid'),
+    alpha: z.number().min(0).default(1.0).describe('weight of the node term'),
+    beta: z.number().min(0).default(0.5).describe('weight of the edge term'),
+    gamma: z.number().min(0).default(2.0).describe('weight of the clique (triangle) term'),
+    node_insertion_cost: z.number().min(0).default(1.0).describe('cost of inserting a node'),
+    node_deletion_cost: z.number().min(0).default(1.0).describe('cost of deleting a node'),
+    edge_insertion_cost: z.number().min(0).default(1.0).describe('cost of inserting an edge'),
+    edge_deletion_cost: z.number().min(0).default(1.0).describe('cost of deleting an edge'),
+    sinkhorn_iterations: z.number().int().min(1).max(100_000).default(20).describe('Sinkhorn iteration cap'),
+    sinkhorn_temperature: z.number().gt(0).default(0.1).describe('Sinkhorn temperature τ, in cost units'),
+    sinkhorn_tolerance: z.number().gt(0).default(1e-6).describe('stop once the marginal error ‖P·1 − a‖₁ is below this'),
+    structure_iterations: z.number().int().min(1).max(100).default(3).describe('assignment refinements on the whole objective'),
+    context_hops: z.number().int().min(0).max(10).default(3).describe('hops of neighbour labels in the matching cost'),
+    context_weight: z.number().min(0).default(0.5).describe('weight of the neighbour-label context in the matching cost'),
+    gradient: z.enum(GRADIENT_MODES).default('envelope').describe('envelope (plan held fixed) | unrolled (through the Sinkhorn iterations)'),
+    hybrid_lambda: z.number().min(0).max(1).default(0.5).describe('hybrid mode: λ·structural + (1−λ)·cross-entropy'),
+  })
+  .strict();
+
+export type LossConfig = z.infer<typeof lossConfigSchema>;
+
+/** The default loss config. */
+export function defaultLossConfig(): LossConfig {
+  return lossConfigSchema.parse({});
+}
+
+/** Turn zod issues into one line that names each bad key. */
+export function formatIssues(error: z.ZodError, where: string): string {
+  const parts = error.issues.map((iss) => {
+    if (iss.code === 'unrecognized_keys') return `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${[...iss.path, k].join('.')}"`).join(', ')}`;
+    const key = iss.path.join('.');
+    return `${key ? `key "${key}": ` : ''}${iss.message}`;
+  });
+  return `${where}: ${parts.join('; ')}`;
+}
+
+/** Validate a partial loss config over the defaults; errors name the key. */
+export function resolveLossConfig(partial: Record<string, unknown> = {}, where = 'loss config'): LossConfig {
+  const r = lossConfigSchema.safeParse(partial);
+  if (!r.success) throw new UserError(formatIssues(r.error, where));
+  return r.data;
+}

@@ -1,0 +1,78 @@
+import { EDGE_TYPES } from '../graph/types.js';
+import type { LossConfig } from './config.js';
+import { zeroGradients, type SoftGraph, type TargetGraph } from './softGraph.js';
+import { structuralLoss, type LossResult } from './structural.js';
+
+/** Probabilities are clipped to [EPS, 1 − EPS] so that −log never returns Inf. */
+const EPS = 1e-12;
+
+/**
+ * Position-aligned cross-entropy (design §6): slot i answers for target node i; slots ≥ m must
+ * be absent. Target nodes beyond K and labels outside the alphabet have no slot to learn from and
+ * are skipped. Values in nats.
+ */
+export function crossEntropyLoss(p: SoftGraph, t: TargetGraph): LossResult {
+  const { K, L } = p;
+  const m = t.m;
+  const grads = zeroGradients(p);
+  let ce = 0;
+  for (let i = 0; i < Math.min(K, m); i++) {
+    const y = t.labels[i]!;
+    if (y < 0) continue;
+    const q = Math.min(1 - EPS, Math.max(EPS, p.labels[i * L + y]!));
+    ce -= Math.log(q);
+    grads.labels[i * L + y] = -1 / q;
+  }
+  const bce = (x: number, target: number): [number, number] => {
+    const q = Math.min(1 - EPS, Math.max(EPS, x));
+    return target === 1 ? [-Math.log(q), -1 / q] : [-Math.log(1 - q), 1 / (1 - q)];
+  };
+  for (let i = 0; i < K; i++) {
+    const [v, g] = bce(p.exist[i]!, i < m ? 1 : 0);
+    ce += v;
+    grads.exist[i] = g;
+  }
+  for (const r of EDGE_TYPES) {
+    const A = p.edges[r];
+    const B = t.edges[r];
+    if (!A) continue;
+    const gA = grads.edges[r]!;
+    for (let i = 0; i < K; i++) {
+      for (let k = 0; k < K; k++) {
+        if (i === k) continue;
+        const target = B && i < m && k < m ? B[i * m + k]! : 0;
+        const [v, g] = bce(A[i * K + k]!, target);
+        ce += v;
+        gA[i * K + k] = g;
+      }
+    }
+  }
+  return { total: ce, node: null, edge: null, clique: null, ce, assignment: null, sinkhorn: null, gradients: grads };
+}
+
+/** λ·structural + (1−λ)·cross-entropy, values and gradients mixed the same way. */
+export function hybridLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
+  const lambda = cfg.hybrid_lambda;
+  const s = structuralLoss(p, t, cfg);
+  const c = crossEntropyLoss(p, t);
+  const mix = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, k) => lambda * v + (1 - lambda) * y[k]!);
+  const edges: typeof s.gradients.edges = {};
+  for (const r of EDGE_TYPES) {
+    const gs = s.gradients.edges[r];
+    const gc = c.gradients.edges[r];
+    if (gs && gc) edges[r] = mix(gs, gc);
+  }
+  return {
+    ...s,
+    total: lambda * s.total + (1 - lambda) * c.total,
+    ce: c.ce,
+    gradients: { exist: mix(s.gradients.exist, c.gradients.exist), labels: mix(s.gradients.labels, c.gradients.labels), edges },
+  };
+}
+
+/** The loss of the configured mode. */
+export function lossForMode(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
+  if (cfg.loss_mode === 'cross-entropy') return crossEntropyLoss(p, t);
+  if (cfg.loss_mode === 'hybrid') return hybridLoss(p, t, cfg);
+  return structuralLoss(p, t, cfg);
+}

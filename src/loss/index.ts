@@ -1,0 +1,4 @@
+export * from './config.js';
+export * from './softGraph.js';
+export * from './structural.js';
+export * from './crossEntropy.js';

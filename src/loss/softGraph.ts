@@ -1,0 +1,78 @@
+import { EDGE_TYPES, indexGraph, type EdgeType, type Graph } from '../graph/types.js';
+import { UserError } from '../util/errors.js';
+
+/** Per-edge-type square matrices (row-major); a missing type is all zeros. */
+export type EdgeMatrices = Partial<Record<EdgeType, Float64Array>>;
+
+/**
+ * A predicted graph with K slots over an alphabet of L labels, all probabilities:
+ * exist[K], labels[K×L] (rows are distributions), edges[type][K×K] (zero diagonal).
+ */
+export interface SoftGraph {
+  K: number;
+  L: number;
+  exist: Float64Array;
+  labels: Float64Array;
+  edges: EdgeMatrices;
+}
+
+/** A crisp target: m nodes with label indices into the alphabet (−1: not in it) and 0/1 edges. */
+export interface TargetGraph {
+  m: number;
+  labels: Int32Array;
+  edges: EdgeMatrices;
+}
+
+/** Gradients of a loss with respect to every input of a SoftGraph. */
+export interface SoftGraphGradients {
+  exist: Float64Array;
+  labels: Float64Array;
+  edges: EdgeMatrices;
+}
+
+/** Index of each label of an alphabet. */
+export function alphabetIndex(alphabet: readonly string[]): Map<string, number> {
+  return new Map(alphabet.map((l, i) => [l, i] as const));
+}
+
+/** A crisp Graph as a target over an alphabet (labels outside it get −1 and are never matched). */
+export function targetFromGraph(g: Graph, alphabet: readonly string[] | Map<string, number>): TargetGraph {
+  const index = alphabet instanceof Map ? alphabet : alphabetIndex(alphabet);
+  const ig = indexGraph(g);
+  const m = ig.labels.length;
+  const labels = Int32Array.from(ig.labels, (l) => index.get(l) ?? -1);
+  const edges: EdgeMatrices = {};
+  for (const [s, t, r] of ig.edges) {
+    if (s === t) continue;
+    const type = EDGE_TYPES[r]!;
+    const B = (edges[type] ??= new Float64Array(m * m));
+    B[s * m + t] = 1;
+  }
+  return { m, labels, edges };
+}
+
+/** A crisp Graph as its one-hot SoftGraph (every node exists; labels outside the alphabet are an error). */
+export function softGraphFromGraph(g: Graph, alphabet: readonly string[]): SoftGraph {
+  const index = alphabetIndex(alphabet);
+  const t = targetFromGraph(g, index);
+  const K = t.m;
+  const L = alphabet.length;
+  const labels = new Float64Array(K * L);
+  t.labels.forEach((y, i) => {
+    if (y < 0) throw new UserError(`label ${JSON.stringify(g.nodes[i]!.label)} is not in the alphabet`);
+    labels[i * L + y] = 1;
+  });
+  return { K, L, exist: new Float64Array(K).fill(1), labels, edges: t.edges };
+}
+
+/** Zero gradients shaped like a SoftGraph (edge types as in the graph). */
+export function zeroGradients(p: SoftGraph): SoftGraphGradients {
+  const edges: EdgeMatrices = {};
+  for (const r of EDGE_TYPES) if (p.edges[r]) edges[r] = new Float64Array(p.K * p.K);
+  return { exist: new Float64Array(p.K), labels: new Float64Array(p.K * p.L), edges };
+}
+
+/** The edge types present in either graph, in EDGE_TYPES order. */
+export function presentTypes(p: SoftGraph, t: TargetGraph): EdgeType[] {
+  return EDGE_TYPES.filter((r) => p.edges[r] !== undefined || t.edges[r] !== undefined);
+}

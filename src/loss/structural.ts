@@ -1,0 +1,408 @@
+import type { EdgeType } from '../graph/types.js';
+import { sinkhornAdjoint, sinkhornLog, type SinkhornReport, type SinkhornResult } from '../match/sinkhorn.js';
+import type { LossConfig } from './config.js';
+import { matmul, matmulNT, matmulTN, sum, traceCube } from './dense.js';
+import { presentTypes, zeroGradients, type SoftGraph, type SoftGraphGradients, type TargetGraph } from './softGraph.js';
+
+/** Value, terms, assignment and gradients of one loss evaluation. Terms a mode does not compute are null. */
+export interface LossResult {
+  total: number;
+  node: number | null;
+  edge: number | null;
+  clique: number | null;
+  ce: number | null;
+  /** The final soft assignment, (K+1)×(m+1) row-major (dummies last); null for cross-entropy. */
+  assignment: Float64Array | null;
+  /** The final Sinkhorn call's report; null for cross-entropy. */
+  sinkhorn: SinkhornReport | null;
+  gradients: SoftGraphGradients;
+}
+
+/** Everything the terms and gradients need, computed once per call. */
+interface Prepared {
+  K: number;
+  m: number;
+  types: EdgeType[];
+  /** A'^(r) = e_i e_k A_ik (zero diagonal), per present type. */
+  Ap: Map<EdgeType, Float64Array>;
+  B: Map<EdgeType, Float64Array>;
+  /** Symmetric unions U (K×K) and V (m×m). */
+  U: Float64Array;
+  V: Float64Array;
+  /** Node cost C, (K+1)×(m+1). */
+  C: Float64Array;
+}
+
+function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
+  const K = p.K;
+  const m = t.m;
+  const types = presentTypes(p, t);
+  const e = p.exist;
+  const Ap = new Map<EdgeType, Float64Array>();
+  const B = new Map<EdgeType, Float64Array>();
+  const notU = new Float64Array(K * K).fill(1);
+  const notV = new Float64Array(m * m).fill(1);
+  for (const r of types) {
+    const A = p.edges[r];
+    const a = new Float64Array(K * K);
+    if (A) {
+      for (let i = 0; i < K; i++) {
+        for (let k = 0; k < K; k++) {
+          if (i === k) continue;
+          const x = e[i]! * e[k]! * A[i * K + k]!;
+          a[i * K + k] = x;
+          notU[i * K + k] *= 1 - x;
+          notU[k * K + i] *= 1 - x;
+        }
+      }
+    }
+    Ap.set(r, a);
+    const b = new Float64Array(m * m);
+    const Bt = t.edges[r];
+    if (Bt) {
+      for (let j = 0; j < m; j++) {
+        for (let l = 0; l < m; l++) {
+          if (j === l || Bt[j * m + l] === 0) continue;
+          b[j * m + l] = 1;
+          notV[j * m + l] = 0;
+          notV[l * m + j] = 0;
+        }
+      }
+    }
+    B.set(r, b);
+  }
+  const U = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) for (let k = 0; k < K; k++) if (i !== k) U[i * K + k] = 1 - notU[i * K + k]!;
+  const V = new Float64Array(m * m);
+  for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) if (j !== l) V[j * m + l] = 1 - notV[j * m + l]!;
+
+  const { node_insertion_cost: cIns, node_deletion_cost: cDel } = cfg;
+  const L = p.L;
+  const C = new Float64Array((K + 1) * (m + 1));
+  for (let i = 0; i < K; i++) {
+    const ei = e[i]!;
+    const row = i * (m + 1);
+    for (let j = 0; j < m; j++) {
+      const y = t.labels[j]!;
+      const pij = y >= 0 ? p.labels[i * L + y]! : 0;
+      C[row + j] = ei * (1 - pij) + (1 - ei) * cIns;
+    }
+    C[row + m] = ei * cDel;
+  }
+  for (let j = 0; j < m; j++) C[K * (m + 1) + j] = cIns;
+  return { K, m, types, Ap, B, U, V, C };
+}
+
+/** Slot-to-node block S = P[0:K, 0:m] of a (K+1)×(m+1) plan. */
+function slotBlock(P: Float64Array, K: number, m: number): Float64Array {
+  const S = new Float64Array(K * m);
+  for (let i = 0; i < K; i++) S.set(P.subarray(i * (m + 1), i * (m + 1) + m), i * m);
+  return S;
+}
+
+interface Terms {
+  node: number;
+  edge: number;
+  clique: number;
+  /** ∂edge/∂A'^(r) and ∂clique/∂U, for the envelope gradient. */
+  gAp: Map<EdgeType, Float64Array>;
+  gU: Float64Array;
+  /** Clique term's ∂/∂Û (m×m), reused for ∂clique/∂S. */
+  W: Float64Array;
+}
+
+/** The three terms at plan P and their partial derivatives with respect to A' and U (weights not applied). */
+function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boolean): Terms {
+  const { K, m, C } = pr;
+  let node = 0;
+  for (let k = 0; k < C.length; k++) node += P[k]! * C[k]!;
+  const S = slotBlock(P, K, m);
+  const { edge_insertion_cost: cEins, edge_deletion_cost: cEdel } = cfg;
+  let edge = 0;
+  const gAp = new Map<EdgeType, Float64Array>();
+  for (const r of pr.types) {
+    const A = pr.Ap.get(r)!;
+    const B = pr.B.get(r)!;
+    // ⟨SᵀA'S, B⟩ = ⟨A', S B Sᵀ⟩: one K×K product serves both the value and ∂/∂A'.
+    const SB = matmul(S, B, K, m, m);
+    const SBSt = matmulNT(SB, S, K, m, K);
+    let overlap = 0;
+    for (let k = 0; k < A.length; k++) overlap += A[k]! * SBSt[k]!;
+    edge += cEdel * sum(A) + cEins * sum(B) - (cEdel + cEins) * overlap;
+    const g = new Float64Array(K * K);
+    for (let k = 0; k < g.length; k++) g[k] = cEdel - (cEdel + cEins) * SBSt[k]!;
+    for (let i = 0; i < K; i++) g[i * K + i] = 0;
+    gAp.set(r, g);
+  }
+  let clique = 0;
+  let gU: Float64Array = new Float64Array(0);
+  let W: Float64Array = new Float64Array(0);
+  if (withClique && m > 0 && K > 0) {
+    const US = matmul(pr.U, S, K, K, m);
+    const Uh = matmulTN(S, US, K, m, m);
+    for (let j = 0; j < m; j++) Uh[j * m + j] = 0;
+    const V = pr.V;
+    const UV = new Float64Array(m * m);
+    for (let k = 0; k < UV.length; k++) UV[k] = Uh[k]! * V[k]!;
+    const Uh2 = matmul(Uh, Uh, m, m, m);
+    const V2 = matmul(V, V, m, m, m);
+    const UV2 = matmul(UV, UV, m, m, m);
+    clique = (traceCube(Uh, Uh2, m) + traceCube(V, V2, m) - 2 * traceCube(UV, UV2, m)) / 6;
+    // ∂/∂Û of the bracket/6: (Û²)ᵀ/2 − ((Û∘V)²)ᵀ∘V; all symmetric, and the diagonal of Û is fixed at 0.
+    W = new Float64Array(m * m);
+    for (let k = 0; k < W.length; k++) W[k] = Uh2[k]! / 2 - UV2[k]! * V[k]!;
+    for (let j = 0; j < m; j++) W[j * m + j] = 0;
+    gU = matmulNT(matmul(S, W, K, m, m), S, K, m, K);
+  }
+  return { node, edge, clique, gAp, gU, W };
+}
+
+/**
+ * ∂(β·edge + γ·clique)/∂S at slot block S (K×m): the structure part of ∇_P F, used for the
+ * refinement costs and for the unrolled gradient.
+ */
+function structureGradS(pr: Prepared, S: Float64Array, cfg: LossConfig, W: Float64Array | null): Float64Array {
+  const { K, m } = pr;
+  const out = new Float64Array(K * m);
+  const cE = cfg.edge_insertion_cost + cfg.edge_deletion_cost;
+  if (cfg.beta > 0) {
+    for (const r of pr.types) {
+      const A = pr.Ap.get(r)!;
+      const B = pr.B.get(r)!;
+      // ∂⟨SᵀA'S, B⟩/∂S = A'·S·Bᵀ + A'ᵀ·S·B
+      const AS = matmul(A, S, K, K, m);
+      const t1 = matmulNT(AS, B, K, m, m);
+      const AtS = matmulTN(A, S, K, K, m);
+      const t2 = matmul(AtS, B, K, m, m);
+      const w = -cfg.beta * cE;
+      for (let k = 0; k < out.length; k++) out[k] += w * (t1[k]! + t2[k]!);
+    }
+  }
+  if (cfg.gamma > 0 && W && W.length > 0) {
+    // ∂clique/∂S = U·S·Wᵀ + Uᵀ·S·W = 2·U·S·W (U and W symmetric).
+    const USW = matmul(matmul(pr.U, S, K, K, m), W, K, m, m);
+    for (let k = 0; k < out.length; k++) out[k] += 2 * cfg.gamma * USW[k]!;
+  }
+  return out;
+}
+
+/** Clique ∂/∂Û at a plan, for the refinement costs. */
+function cliqueW(pr: Prepared, S: Float64Array): Float64Array {
+  const { K, m } = pr;
+  const P = new Float64Array((K + 1) * (m + 1));
+  for (let i = 0; i < K; i++) P.set(S.subarray(i * m, i * m + m), i * (m + 1));
+  return terms({ ...pr, types: [] }, P, { edge_insertion_cost: 0, edge_deletion_cost: 0 } as LossConfig, true).W;
+}
+
+/**
+ * Context cost (K×m) for the assignment: for each present edge type, hop t ≤ hops and direction,
+ * the halved L1 distance between the label mass found t edges away from slot i (through e·Π and
+ * A') and from node j (one-hot labels and B), normalised by the larger mass (at least 1) so that
+ * each term lies in [0, 1]. Only the target's labels are tracked per label; the prediction's mass
+ * on other labels enters through its total.
+ */
+function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): Float64Array {
+  const { K, m } = pr;
+  const cost = new Float64Array(K * m);
+  if (hops === 0 || K === 0 || m === 0) return cost;
+  const labelCol = new Map<number, number>();
+  for (const y of t.labels) if (y >= 0 && !labelCol.has(y)) labelCol.set(y, labelCol.size);
+  const q = labelCol.size;
+  const w = q + 1; // last column: target labels outside the alphabet
+  const X0 = new Float64Array(K * w);
+  const mass0 = new Float64Array(K);
+  for (let i = 0; i < K; i++) {
+    const ei = p.exist[i]!;
+    mass0[i] = ei;
+    for (const [y, c] of labelCol) X0[i * w + c] = ei * p.labels[i * p.L + y]!;
+  }
+  const Z0 = new Float64Array(m * w);
+  for (let j = 0; j < m; j++) {
+    const y = t.labels[j]!;
+    Z0[j * w + (y >= 0 ? labelCol.get(y)! : q)] = 1;
+  }
+  const zmass0 = new Float64Array(m).fill(1);
+  for (const r of pr.types) {
+    const A = pr.Ap.get(r)!;
+    const B = pr.B.get(r)!;
+    for (const down of [true, false]) {
+      let X: Float64Array = X0;
+      let mx: Float64Array = mass0;
+      let Z: Float64Array = Z0;
+      let mz: Float64Array = zmass0;
+      for (let h = 1; h <= hops; h++) {
+        X = down ? matmul(A, X, K, K, w) : matmulTN(A, X, K, K, w);
+        mx = down ? matmul(A, mx, K, K, 1) : matmulTN(A, mx, K, K, 1);
+        Z = down ? matmul(B, Z, m, m, w) : matmulTN(B, Z, m, m, w);
+        mz = down ? matmul(B, mz, m, m, 1) : matmulTN(B, mz, m, m, 1);
+        for (let i = 0; i < K; i++) {
+          let inTarget = 0;
+          for (let c = 0; c < q; c++) inTarget += X[i * w + c]!;
+          const outside = Math.max(0, mx[i]! - inTarget);
+          for (let j = 0; j < m; j++) {
+            let d = outside + Z[j * w + q]!;
+            for (let c = 0; c < q; c++) d += Math.abs(X[i * w + c]! - Z[j * w + c]!);
+            cost[i * m + j] += (0.5 * d) / Math.max(1, mx[i]!, mz[j]!);
+          }
+        }
+      }
+    }
+  }
+  return cost;
+}
+
+interface Assignment {
+  P: Float64Array;
+  /** The final Sinkhorn run (null when one side is empty and the plan is forced). */
+  final: SinkhornResult | null;
+  report: SinkhornReport;
+}
+
+/** The soft assignment: label cost plus context, refined on the whole objective (design §2). */
+function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): Assignment {
+  const { K, m, C } = pr;
+  const n1 = K + 1;
+  const m1 = m + 1;
+  if (K === 0 || m === 0) {
+    // One side is empty: the only plan inserts every target node or deletes every slot.
+    const P = new Float64Array(n1 * m1);
+    if (K === 0) for (let j = 0; j < m; j++) P[j] = 1;
+    else for (let i = 0; i < K; i++) P[i * m1] = 1;
+    return { P, final: null, report: { iterations: 0, marginalError: 0, converged: true, kernel: 'matvec' } };
+  }
+  const a = new Float64Array(n1).fill(1);
+  a[K] = m;
+  const b = new Float64Array(m1).fill(1);
+  b[m] = K;
+  const context = cfg.context_weight > 0 ? contextCost(pr, p, t, cfg.context_hops) : null;
+  let prevS: Float64Array | null = null;
+  let final: SinkhornResult | null = null;
+  const T = cfg.structure_iterations;
+  for (let it = 1; it <= T; it++) {
+    const M = new Float64Array(n1 * m1);
+    for (let k = 0; k < M.length; k++) M[k] = cfg.alpha * C[k]!;
+    const gS = prevS && (cfg.beta > 0 || cfg.gamma > 0) ? structureGradS(pr, prevS, cfg, cfg.gamma > 0 ? cliqueW(pr, prevS) : null) : null;
+    for (let i = 0; i < K; i++) {
+      for (let j = 0; j < m; j++) {
+        let x = M[i * m1 + j]!;
+        if (context) x += cfg.context_weight * context[i * m + j]!;
+        if (gS) x += gS[i * m + j]!;
+        M[i * m1 + j] = x;
+      }
+    }
+    // Each refinement starts from the balanced potentials of its own cost, not the previous
+    // plan's: the refined cost is on another scale (tens instead of ~1), and a warm start in the
+    // old gauge left the dummy row stuck (marginal error 1e-3 after 20 iterations, measured).
+    final = sinkhornLog(M, a, b, { tau: cfg.sinkhorn_temperature, maxIterations: cfg.sinkhorn_iterations, tolerance: cfg.sinkhorn_tolerance, keepHistory: cfg.gradient === 'unrolled' && it === T });
+    prevS = slotBlock(final.plan, K, m);
+  }
+  const f = final!;
+  return { P: f.plan, final: f, report: { iterations: f.iterations, marginalError: f.marginalError, converged: f.converged, kernel: f.kernel } };
+}
+
+/**
+ * F = α·node + β·edge + γ·clique at a given plan P ((K+1)×(m+1)), and its gradient with the plan
+ * held fixed (the envelope gradient). `extraGC` adds a further ∂/∂C (the unrolled part).
+ */
+function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig, P: Float64Array, extraGC?: Float64Array): LossResult {
+  const { K, m } = pr;
+  const m1 = m + 1;
+  const tm = terms(pr, P, cfg, cfg.gamma > 0);
+  const total = cfg.alpha * tm.node + cfg.beta * tm.edge + cfg.gamma * tm.clique;
+  const grads = zeroGradients(p);
+  const e = p.exist;
+  const L = p.L;
+  const { node_insertion_cost: cIns, node_deletion_cost: cDel } = cfg;
+  for (let i = 0; i < K; i++) {
+    const ei = e[i]!;
+    let ge = 0;
+    for (let j = 0; j <= m; j++) {
+      const k = i * m1 + j;
+      const g = cfg.alpha * P[k]! + (extraGC ? extraGC[k]! : 0);
+      if (g === 0) continue;
+      if (j === m) {
+        ge += g * cDel;
+        continue;
+      }
+      const y = t.labels[j]!;
+      const pij = y >= 0 ? p.labels[i * L + y]! : 0;
+      ge += g * (1 - pij - cIns);
+      if (y >= 0) grads.labels[i * L + y] -= g * ei;
+    }
+    grads.exist[i] += ge;
+  }
+  // Edge and clique gradients flow through A' = e_i·e_k·A_ik; the clique's also through U.
+  for (const r of pr.types) {
+    const A = p.edges[r];
+    if (!A) continue;
+    const gAp = new Float64Array(K * K);
+    const ge = tm.gAp.get(r)!;
+    for (let k = 0; k < gAp.length; k++) gAp[k] = cfg.beta * ge[k]!;
+    if (cfg.gamma > 0 && tm.gU.length > 0) addUnionGradient(pr, r, tm.gU, cfg.gamma, gAp);
+    const gA = grads.edges[r]!;
+    for (let i = 0; i < K; i++) {
+      for (let k = 0; k < K; k++) {
+        if (i === k) continue;
+        const g = gAp[i * K + k]!;
+        gA[i * K + k] = g * e[i]! * e[k]!;
+        const ga = g * A[i * K + k]!;
+        grads.exist[i] += ga * e[k]!;
+        grads.exist[k] += ga * e[i]!;
+      }
+    }
+  }
+  return { total, node: tm.node, edge: tm.edge, clique: tm.clique, ce: null, assignment: P, sinkhorn: null, gradients: grads };
+}
+
+/**
+ * The structural loss of STRUCTURAL_LOSS.md: α·node + β·edge + γ·clique at a soft assignment
+ * found by log-domain Sinkhorn (with context and structure refinement), and its gradient with
+ * respect to exist, labels and every edge matrix (`envelope` or `unrolled`).
+ */
+export function structuralLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
+  const pr = prepare(p, t, cfg);
+  const { K, m, C } = pr;
+  const { P, final, report } = assign(pr, p, t, cfg);
+  let extraGC: Float64Array | undefined;
+  if (cfg.gradient === 'unrolled' && final) {
+    // ∂F/∂P at the final plan, carried back through the final Sinkhorn onto its cost M, whose
+    // only input-dependent part is α·C (the structure part of M is held constant).
+    const m1 = m + 1;
+    const gS = structureGradS(pr, slotBlock(P, K, m), cfg, cfg.gamma > 0 ? cliqueW(pr, slotBlock(P, K, m)) : null);
+    const gP = new Float64Array((K + 1) * m1);
+    for (let k = 0; k < gP.length; k++) gP[k] = cfg.alpha * C[k]!;
+    for (let i = 0; i < K; i++) for (let j = 0; j < m; j++) gP[i * m1 + j] += gS[i * m + j]!;
+    extraGC = sinkhornAdjoint(final, gP);
+    for (let k = 0; k < extraGC.length; k++) extraGC[k] *= cfg.alpha;
+  }
+  const result = valueAtPlan(pr, p, t, cfg, P, extraGC);
+  result.sinkhorn = report;
+  return result;
+}
+
+/** F and its envelope gradient at a caller-given plan P ((K+1)×(m+1)): for tests and analysis. */
+export function structuralLossAtPlan(p: SoftGraph, t: TargetGraph, cfg: LossConfig, P: Float64Array): LossResult {
+  return valueAtPlan(prepare(p, t, cfg), p, t, cfg, P);
+}
+
+/**
+ * gAp += γ·∂U/∂A'^(r) ∘ (GU + GUᵀ). U_ik = 1 − Π over types s and both directions of (1 − A'^(s)),
+ * so ∂U_ik/∂A'^(r)_ik is the product of the other factors (computed directly: no division by 1 − x).
+ */
+function addUnionGradient(pr: Prepared, r: EdgeType, gU: Float64Array, gamma: number, gAp: Float64Array): void {
+  const K = pr.K;
+  const mats = pr.types.map((s) => pr.Ap.get(s)!);
+  const ri = pr.types.indexOf(r);
+  for (let i = 0; i < K; i++) {
+    for (let k = 0; k < K; k++) {
+      if (i === k) continue;
+      let others = 1;
+      for (let s = 0; s < mats.length; s++) {
+        const As = mats[s]!;
+        if (s !== ri) others *= 1 - As[i * K + k]!;
+        others *= 1 - As[k * K + i]!;
+      }
+      gAp[i * K + k] += gamma * (gU[i * K + k]! + gU[k * K + i]!) * others;
+    }
+  }
+}
