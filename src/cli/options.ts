@@ -63,6 +63,8 @@ export function parseOptions(command: string, specs: OptionSpecs, argv: string[]
     const msg = err instanceof Error ? err.message : String(err);
     const m = /Unknown option '([^']+)'/.exec(msg);
     if (m) throw new UserError(`${command}: unknown option ${m[1]} (see grapheme ${command} --help)`);
+    const amb = /Option '(--[\w-]+)' argument is ambiguous/.exec(msg);
+    if (amb) throw new UserError(`${command}: ${amb[1]} needs a value; write a value that starts with "-" as ${amb[1]}=-1`);
     throw new UserError(`${command}: ${msg.split('\n')[0]} (see grapheme ${command} --help)`);
   }
   const values: OptionValues = {};

@@ -2,3 +2,4 @@ export * from './config.js';
 export * from './softGraph.js';
 export * from './structural.js';
 export * from './crossEntropy.js';
+export * from './io.js';

@@ -1,0 +1,150 @@
+"""The structural loss of STRUCTURAL_LOSS.md in PyTorch (float64, one thread), as the side-by-side
+reference for bench/loss: same assignment (balanced start, context, refinement), same terms,
+gradients by autograd. Reads cases as JSON on stdin, prints one JSON line per case."""
+import json
+import sys
+import time
+
+import torch
+
+torch.set_num_threads(1)
+torch.set_default_dtype(torch.float64)
+
+
+def prepare(case, e, pi, A):
+    K, m = case["K"], case["m"]
+    y = torch.tensor(case["targetLabels"], dtype=torch.long)
+    B = {r: torch.tensor(b, dtype=torch.float64).reshape(m, m) for r, b in case["targetEdges"].items()}
+    eye_k = torch.eye(K)
+    Ap = {r: (e[:, None] * e[None, :] * a) * (1 - eye_k) for r, a in A.items()}
+    notU = torch.ones(K, K)
+    for a in Ap.values():
+        notU = notU * (1 - a) * (1 - a.T)
+    U = (1 - notU) * (1 - eye_k)
+    notV = torch.ones(m, m)
+    for b in B.values():
+        notV = notV * (1 - b) * (1 - b.T)
+    V = (1 - notV) * (1 - torch.eye(m))
+    c = case["cfg"]
+    known = y >= 0
+    pij = torch.where(known[None, :], pi[:, y.clamp(min=0)], torch.zeros(K, m))
+    C = torch.zeros(K + 1, m + 1)
+    C[:K, :m] = e[:, None] * (1 - pij) + (1 - e[:, None]) * c["node_insertion_cost"]
+    C[:K, m] = e * c["node_deletion_cost"]
+    C[K, :m] = c["node_insertion_cost"]
+    return y, B, Ap, U, V, C
+
+
+def terms(case, Ap, B, U, V, C, P):
+    c = case["cfg"]
+    K, m = case["K"], case["m"]
+    S = P[:K, :m]
+    node = (P * C).sum()
+    edge = 0
+    for r in Ap:
+        edge = edge + c["edge_deletion_cost"] * Ap[r].sum() + c["edge_insertion_cost"] * B[r].sum() \
+            - (c["edge_deletion_cost"] + c["edge_insertion_cost"]) * (S.T @ Ap[r] @ S * B[r]).sum()
+    Uh = (S.T @ U @ S) * (1 - torch.eye(m))
+    UV = Uh * V
+    clique = (torch.trace(Uh @ Uh @ Uh) + torch.trace(V @ V @ V) - 2 * torch.trace(UV @ UV @ UV)) / 6
+    return node, edge, clique
+
+
+def context_cost(case, e, pi, y, Ap, B):
+    K, m, hops = case["K"], case["m"], case["cfg"]["context_hops"]
+    labels = sorted(set(int(v) for v in y.tolist() if v >= 0))
+    col = {l: i for i, l in enumerate(labels)}
+    q = len(labels)
+    X0 = torch.zeros(K, q + 1)
+    for l, i in col.items():
+        X0[:, i] = e * pi[:, l]
+    Z0 = torch.zeros(m, q + 1)
+    for j, l in enumerate(y.tolist()):
+        Z0[j, col[l] if l >= 0 else q] = 1
+    cost = torch.zeros(K, m)
+    for r in Ap:
+        for down in (True, False):
+            A = Ap[r] if down else Ap[r].T
+            Bt = B[r] if down else B[r].T
+            X, mx, Z, mz = X0, e.clone(), Z0, torch.ones(m)
+            for _ in range(hops):
+                X, mx, Z, mz = A @ X, A @ mx, Bt @ Z, Bt @ mz
+                inside = X[:, :q].sum(1)
+                outside = (mx - inside).clamp(min=0)
+                d = outside[:, None] + Z[None, :, q] + (X[:, None, :q] - Z[None, :, :q]).abs().sum(2)
+                cost = cost + 0.5 * d / torch.maximum(torch.ones(K, m), torch.maximum(mx[:, None], mz[None, :]))
+    return cost
+
+
+def sinkhorn(M, a, b, tau, iters, tol):
+    L = -M / tau
+    la, lb = a.log(), b.log()
+    v = -0.5 * L.max(0).values + 0.5 * lb  # balanced start, as in grapheme (differentiated too)
+    u = None
+    it = 0
+    err = float("inf")
+    while True:
+        lse = torch.logsumexp(L + v[None, :], 1)
+        if it > 0:
+            err = float((torch.exp(u + lse) - a).abs().sum())
+            if err < tol or it >= iters:
+                break
+        u = la - lse
+        v = lb - torch.logsumexp(L + u[:, None], 0)
+        it += 1
+    return torch.exp(L + u[:, None] + v[None, :]), it, err
+
+
+def loss(case, e, pi, A):
+    c = case["cfg"]
+    K, m = case["K"], case["m"]
+    y, B, Ap, U, V, C = prepare(case, e, pi, A)
+    a = torch.ones(K + 1); a[K] = m
+    b = torch.ones(m + 1); b[m] = K
+    with torch.no_grad():
+        ctx = c["context_weight"] * context_cost(case, e, pi, y, Ap, B)
+    P = None
+    T = c["structure_iterations"]
+    for t in range(1, T + 1):
+        struct = torch.zeros(K + 1, m + 1)
+        if P is not None:
+            S = P[:K, :m].detach().clone().requires_grad_(True)
+            Pf = torch.zeros(K + 1, m + 1)
+            Pf = Pf.index_put((torch.arange(K)[:, None], torch.arange(m)[None, :]), S)
+            _, ed, cl = terms(case, {r: x.detach() for r, x in Ap.items()}, B, U.detach(), V, C.detach(), Pf)
+            (g,) = torch.autograd.grad(c["beta"] * ed + c["gamma"] * cl, S)
+            struct[:K, :m] = g
+        struct[:K, :m] += ctx
+        unrolled = c["gradient"] == "unrolled" and t == T
+        Mc = c["alpha"] * (C if unrolled else C.detach()) + struct
+        P, it, err = sinkhorn(Mc, a, b, c["sinkhorn_temperature"], c["sinkhorn_iterations"], c["sinkhorn_tolerance"])
+        if not unrolled:
+            P = P.detach()
+    node, edge, clique = terms(case, Ap, B, U, V, C, P)
+    return c["alpha"] * node + c["beta"] * edge + c["gamma"] * clique, it
+
+
+def main():
+    cases = json.load(sys.stdin)
+    for case in cases:
+        K = case["K"]
+        e0 = torch.tensor(case["exist"], dtype=torch.float64)
+        pi0 = torch.tensor(case["labels"], dtype=torch.float64).reshape(K, case["L"])
+        A0 = {r: torch.tensor(x, dtype=torch.float64).reshape(K, K) for r, x in case["edges"].items()}
+        times = []
+        for rep in range(case["repeats"] + 1):
+            e = e0.clone().requires_grad_(True)
+            pi = pi0.clone().requires_grad_(True)
+            A = {r: x.clone().requires_grad_(True) for r, x in A0.items()}
+            t0 = time.perf_counter()
+            total, it = loss(case, e, pi, A)
+            total.backward()
+            if rep > 0:
+                times.append(time.perf_counter() - t0)
+        times.sort()
+        print(json.dumps({"total": float(total), "iterations": it, "ms": 1000 * times[len(times) // 2],
+                          "gradExist": e.grad.tolist()}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
