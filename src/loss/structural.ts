@@ -26,9 +26,13 @@ interface Prepared {
   /** A'^(r) = e_i e_k A_ik (zero diagonal), per present type. */
   Ap: Map<EdgeType, Float64Array>;
   B: Map<EdgeType, Float64Array>;
+  /** The same target edges as flat (j, l) pairs: products with B run over its edges only. */
+  Bpairs: Map<EdgeType, Int32Array>;
   /** Symmetric unions U (K×K) and V (m×m). */
   U: Float64Array;
   V: Float64Array;
+  /** tr(V³), a constant of the target. */
+  trV3: number;
   /** Node cost C, (K+1)×(m+1). */
   C: Float64Array;
 }
@@ -40,6 +44,7 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
   const e = p.exist;
   const Ap = new Map<EdgeType, Float64Array>();
   const B = new Map<EdgeType, Float64Array>();
+  const Bpairs = new Map<EdgeType, Int32Array>();
   const notU = new Float64Array(K * K).fill(1);
   const notV = new Float64Array(m * m).fill(1);
   for (const r of types) {
@@ -58,18 +63,21 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     }
     Ap.set(r, a);
     const b = new Float64Array(m * m);
+    const pairs: number[] = [];
     const Bt = t.edges[r];
     if (Bt) {
       for (let j = 0; j < m; j++) {
         for (let l = 0; l < m; l++) {
           if (j === l || Bt[j * m + l] === 0) continue;
           b[j * m + l] = 1;
+          pairs.push(j, l);
           notV[j * m + l] = 0;
           notV[l * m + j] = 0;
         }
       }
     }
     B.set(r, b);
+    Bpairs.set(r, Int32Array.from(pairs));
   }
   const U = new Float64Array(K * K);
   for (let i = 0; i < K; i++) for (let k = 0; k < K; k++) if (i !== k) U[i * K + k] = 1 - notU[i * K + k]!;
@@ -90,7 +98,8 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     C[row + m] = ei * cDel;
   }
   for (let j = 0; j < m; j++) C[K * (m + 1) + j] = cIns;
-  return { K, m, types, Ap, B, U, V, C };
+  const trV3 = m > 0 ? traceCube(V, matmul(V, V, m, m, m), m) : 0;
+  return { K, m, types, Ap, B, Bpairs, U, V, trV3, C };
 }
 
 /** Slot-to-node block S = P[0:K, 0:m] of a (K+1)×(m+1) plan. */
@@ -112,7 +121,7 @@ interface Terms {
 }
 
 /** The three terms at plan P and their partial derivatives with respect to A' and U (weights not applied). */
-function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boolean): Terms {
+function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boolean, withCliqueGradU = true): Terms {
   const { K, m, C } = pr;
   let node = 0;
   for (let k = 0; k < C.length; k++) node += P[k]! * C[k]!;
@@ -124,7 +133,13 @@ function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boole
     const A = pr.Ap.get(r)!;
     const B = pr.B.get(r)!;
     // ⟨SᵀA'S, B⟩ = ⟨A', S B Sᵀ⟩: one K×K product serves both the value and ∂/∂A'.
-    const SB = matmul(S, B, K, m, m);
+    const SB = new Float64Array(K * m);
+    const pairs = pr.Bpairs.get(r)!;
+    for (let q = 0; q < pairs.length; q += 2) {
+      const j = pairs[q]!;
+      const l = pairs[q + 1]!;
+      for (let i = 0; i < K; i++) SB[i * m + l] += S[i * m + j]!;
+    }
     const SBSt = matmulNT(SB, S, K, m, K);
     let overlap = 0;
     for (let k = 0; k < A.length; k++) overlap += A[k]! * SBSt[k]!;
@@ -145,14 +160,13 @@ function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boole
     const UV = new Float64Array(m * m);
     for (let k = 0; k < UV.length; k++) UV[k] = Uh[k]! * V[k]!;
     const Uh2 = matmul(Uh, Uh, m, m, m);
-    const V2 = matmul(V, V, m, m, m);
-    const UV2 = matmul(UV, UV, m, m, m);
-    clique = (traceCube(Uh, Uh2, m) + traceCube(V, V2, m) - 2 * traceCube(UV, UV2, m)) / 6;
+    const UV2 = matmul(UV, UV, m, m, m); // UV is as sparse as V: matmul skips its zeros
+    clique = (traceCube(Uh, Uh2, m) + pr.trV3 - 2 * traceCube(UV, UV2, m)) / 6;
     // ∂/∂Û of the bracket/6: (Û²)ᵀ/2 − ((Û∘V)²)ᵀ∘V; all symmetric, and the diagonal of Û is fixed at 0.
     W = new Float64Array(m * m);
     for (let k = 0; k < W.length; k++) W[k] = Uh2[k]! / 2 - UV2[k]! * V[k]!;
     for (let j = 0; j < m; j++) W[j * m + j] = 0;
-    gU = matmulNT(matmul(S, W, K, m, m), S, K, m, K);
+    if (withCliqueGradU) gU = matmulNT(matmul(S, W, K, m, m), S, K, m, K);
   }
   return { node, edge, clique, gAp, gU, W };
 }
@@ -166,16 +180,34 @@ function structureGradS(pr: Prepared, S: Float64Array, cfg: LossConfig, W: Float
   const out = new Float64Array(K * m);
   const cE = cfg.edge_insertion_cost + cfg.edge_deletion_cost;
   if (cfg.beta > 0) {
+    const w = -cfg.beta * cE;
+    const AS = new Float64Array(K * m);
+    const AtS = new Float64Array(K * m);
     for (const r of pr.types) {
       const A = pr.Ap.get(r)!;
-      const B = pr.B.get(r)!;
-      // ∂⟨SᵀA'S, B⟩/∂S = A'·S·Bᵀ + A'ᵀ·S·B
-      const AS = matmul(A, S, K, K, m);
-      const t1 = matmulNT(AS, B, K, m, m);
-      const AtS = matmulTN(A, S, K, K, m);
-      const t2 = matmul(AtS, B, K, m, m);
-      const w = -cfg.beta * cE;
-      for (let k = 0; k < out.length; k++) out[k] += w * (t1[k]! + t2[k]!);
+      const pairs = pr.Bpairs.get(r)!;
+      if (pairs.length === 0) continue;
+      // ∂⟨SᵀA'S, B⟩/∂S = A'·S·Bᵀ + A'ᵀ·S·B: A'S and A'ᵀS in one pass over A', then B by its edges.
+      AS.fill(0);
+      AtS.fill(0);
+      for (let i = 0; i < K; i++) {
+        for (let k = 0; k < K; k++) {
+          const a = A[i * K + k]!;
+          if (a === 0) continue;
+          const oi = i * m;
+          const ok = k * m;
+          for (let j = 0; j < m; j++) {
+            AS[oi + j] += a * S[ok + j]!;
+            AtS[ok + j] += a * S[oi + j]!;
+          }
+        }
+      }
+      for (let q = 0; q < pairs.length; q += 2) {
+        const j = pairs[q]!;
+        const l = pairs[q + 1]!;
+        for (let i = 0; i < K; i++) out[i * m + j] += w * AS[i * m + l]!;
+        for (let i = 0; i < K; i++) out[i * m + l] += w * AtS[i * m + j]!;
+      }
     }
   }
   if (cfg.gamma > 0 && W && W.length > 0) {
@@ -191,7 +223,7 @@ function cliqueW(pr: Prepared, S: Float64Array): Float64Array {
   const { K, m } = pr;
   const P = new Float64Array((K + 1) * (m + 1));
   for (let i = 0; i < K; i++) P.set(S.subarray(i * m, i * m + m), i * (m + 1));
-  return terms({ ...pr, types: [] }, P, { edge_insertion_cost: 0, edge_deletion_cost: 0 } as LossConfig, true).W;
+  return terms({ ...pr, types: [] }, P, { edge_insertion_cost: 0, edge_deletion_cost: 0 } as LossConfig, true, false).W;
 }
 
 /**
