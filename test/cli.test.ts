@@ -5,7 +5,7 @@ import { cli } from './helpers.js';
 test('grapheme --help lists commands; every command --help lists its options with defaults', () => {
   const top = cli(['--help']);
   assert.equal(top.code, 0);
-  for (const name of ['graph', 'data']) {
+  for (const name of ['graph', 'data', 'loss']) {
     assert.match(top.stdout, new RegExp(`\\n  ${name} `));
     const h = cli([name, '--help']);
     assert.equal(h.code, 0);
@@ -50,4 +50,33 @@ test('bad flags and arguments: one line on stderr, non-zero exit, no stack trace
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+});
+
+test('grapheme loss: a perfect crisp prediction scores ~0; --json, --pairs and bad input', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'grapheme-loss-'));
+  const hello = cli(['graph', 'hello']).stdout;
+  const hallo = cli(['graph', 'hallo']).stdout;
+  writeFileSync(join(dir, 'hello.json'), hello);
+  writeFileSync(join(dir, 'hallo.json'), hallo);
+  const same = cli(['loss', join(dir, 'hello.json'), join(dir, 'hello.json'), '--json']);
+  assert.equal(same.code, 0, same.stderr);
+  const r = JSON.parse(same.stdout);
+  assert.ok(r.total < 1e-6 && r.sinkhorn.converged);
+  const diff = JSON.parse(cli(['loss', join(dir, 'hallo.json'), join(dir, 'hello.json'), '--json', '--gradients']).stdout);
+  assert.ok(Math.abs(diff.node - 1) < 1e-6, 'one substituted label costs one node edit');
+  assert.equal(diff.gradients.exist.length, 5);
+  writeFileSync(join(dir, 'pairs.jsonl'), `{"pred":${hello.trim()},"target":${hallo.trim()}}\n\n{"pred":${hello.trim()},"target":${hello.trim()}}\n`);
+  const pairs = cli(['loss', '--pairs', join(dir, 'pairs.jsonl')]);
+  assert.equal(pairs.code, 0, pairs.stderr);
+  assert.equal(pairs.stdout.trim().split('\n').length, 2);
+  writeFileSync(join(dir, 'soft.json'), JSON.stringify({ alphabet: ['a'], exist: [1.5], labels: [[1]], edges: {} }));
+  const bad = cli(['loss', join(dir, 'soft.json'), join(dir, 'hello.json')]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /soft\.json: exist\[0\] must be a probability/);
+  const flag = cli(['loss', join(dir, 'hello.json'), join(dir, 'hello.json'), '--sinkhorn-temperature=0']);
+  assert.match(flag.stderr, /--sinkhorn-temperature: Too small/);
+  assert.notEqual(flag.code, 0);
 });
