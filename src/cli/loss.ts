@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { readJsonFile } from './jsonFile.js';
+import { readJsonFile, readTextFile } from '../util/files.js';
 import { lossForMode } from '../loss/crossEntropy.js';
 import type { LossResult } from '../loss/structural.js';
 import { lossPairFromJson } from '../loss/io.js';
 import { EDGE_TYPES } from '../graph/types.js';
-import { stripBom } from '../graph/io.js';
 import { UserError, describeError } from '../util/errors.js';
 import { out } from './io.js';
 import { lossConfigFromFlags, lossOptionSpecs } from './lossOptions.js';
@@ -39,13 +37,7 @@ export const lossCommand: Command = {
     if (typeof values.pairs === 'string') {
       if (positionals.length > 0) throw new UserError('loss: give either PRED.json TARGET.json or --pairs FILE, not both');
       const path = values.pairs;
-      let text: string;
-      try {
-        text = stripBom(readFileSync(path, 'utf8'));
-      } catch (err) {
-        throw new UserError(`${path}: cannot read (${describeError(err)})`);
-      }
-      const lines = text.split(/\r?\n/);
+      const lines = readTextFile(path, 'JSONL file').split(/\r?\n/);
       const outLines: string[] = [];
       lines.forEach((line, i) => {
         if (line.trim() === '') return;

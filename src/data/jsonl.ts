@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import { graphFromJson, stripBom } from '../graph/io.js';
+import { graphFromJson } from '../graph/io.js';
+import { readTextFile } from '../util/files.js';
 import { UserError, describeError } from '../util/errors.js';
 import type { MathRecord } from './math.js';
 import type { DataRecord } from './records.js';
@@ -83,20 +83,7 @@ export function parseRecord(x: unknown, format: DatasetFormat, where: string, fa
  * A bad line is an error naming file and line unless `skipInvalid`, which skips and counts it.
  */
 export function readDataset(path: string, opts: { skipInvalid?: boolean } = {}): Dataset {
-  let text: string;
-  try {
-    if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, expected a JSONL file`);
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`${path}: cannot read (${describeError(err)})`);
-  }
-  if (text.includes('\uFFFD')) {
-    // Node decodes invalid UTF-8 as U+FFFD; a real U+FFFD in data is rare enough to reject with the byte check below.
-    const bytes = readFileSync(path);
-    if (!Buffer.from(text, 'utf8').equals(bytes)) throw new UserError(`${path}: not valid UTF-8`);
-  }
-  const lines = stripBom(text).split(/\r?\n/);
+  const lines = readTextFile(path, 'JSONL file').split(/\r?\n/);
   const records: DataRecord[] = [];
   let format: DatasetFormat | undefined;
   let skipped = 0;

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { UserError, describeError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/files.js';
 import { type EdgeType, type Graph, type GraphEdge, type GraphNode, type NodeId } from './types.js';
 import { validateGraph } from './validate.js';
 
@@ -52,23 +52,7 @@ function nodeOf(id: NodeId, label: string, position: unknown): GraphNode {
 
 /** Read and validate a graph JSON file; errors name the file. */
 export function readGraphFile(path: string): Graph {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UserError(`${path}: cannot read (${describeError(err)})`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stripBom(text));
-  } catch (err) {
-    throw new UserError(`${path}: not valid JSON (${describeError(err)})`);
-  }
-  return graphFromJson(parsed, path);
-}
-
-export function stripBom(s: string): string {
-  return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+  return graphFromJson(readJsonFile(path), path);
 }
 
 /** The node-link JSON object of a graph (what `graphFromJson` reads back). */
