@@ -104,14 +104,18 @@ function lossGradCheck(p: SoftGraph, t: TargetGraph, cfg: LossConfig, value: () 
   });
 }
 
+/** Random gradient-check cases: K = 1…12 slots against 1–12 target nodes, some labels unknown. */
+function gradientCases(seed: number, L: number): Array<{ p: SoftGraph; t: TargetGraph; trial: number }> {
+  const rng = new Rng(seed);
+  return Array.from({ length: 12 }, (_, trial) => {
+    const p = randomSoftGraph(rng, 1 + trial, L);
+    const t = randomTarget(rng, 1 + rng.int(0, 11), L, ['sequential', 'clique'], 0.3, 0.1);
+    return { p, t, trial };
+  });
+}
+
 test('unrolled gradient, label-only assignment: equals finite differences (1e-6) for every input', () => {
-  const rng = new Rng(11);
-  for (let trial = 0; trial < 12; trial++) {
-    const K = 1 + (trial % 12);
-    const m = 1 + rng.int(0, 11);
-    const L = 4;
-    const p = randomSoftGraph(rng, K, L);
-    const t = randomTarget(rng, m, L, ['sequential', 'clique'], 0.3, 0.1);
+  for (const { p, t, trial } of gradientCases(11, 4)) {
     const cfg = resolveLossConfig({ ...LABEL_ONLY, gradient: 'unrolled', sinkhorn_temperature: 0.5, sinkhorn_iterations: 10 });
     const r = structuralLoss(p, t, cfg);
     lossGradCheck(p, t, cfg, () => structuralLoss(p, t, cfg).total, r.gradients, `trial ${trial}`);
@@ -119,13 +123,7 @@ test('unrolled gradient, label-only assignment: equals finite differences (1e-6)
 });
 
 test('envelope gradient at the defaults: equals finite differences with the plan frozen (1e-6)', () => {
-  const rng = new Rng(12);
-  for (let trial = 0; trial < 12; trial++) {
-    const K = 1 + (trial % 12);
-    const m = 1 + rng.int(0, 11);
-    const L = 5;
-    const p = randomSoftGraph(rng, K, L);
-    const t = randomTarget(rng, m, L, ['sequential', 'clique'], 0.3, 0.1);
+  for (const { p, t, trial } of gradientCases(12, 5)) {
     const cfg = resolveLossConfig({});
     const r = structuralLoss(p, t, cfg);
     const P = r.assignment!;

@@ -336,10 +336,9 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
  * F = α·node + β·edge + γ·clique at a given plan P ((K+1)×(m+1)), and its gradient with the plan
  * held fixed (the envelope gradient). `extraGC` adds a further ∂/∂C (the unrolled part).
  */
-function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig, P: Float64Array, extraGC?: Float64Array): LossResult {
+function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig, P: Float64Array, extraGC?: Float64Array, tm = terms(pr, P, cfg, cfg.gamma > 0)): LossResult {
   const { K, m } = pr;
   const m1 = m + 1;
-  const tm = terms(pr, P, cfg, cfg.gamma > 0);
   const total = cfg.alpha * tm.node + cfg.beta * tm.edge + cfg.gamma * tm.clique;
   const grads = zeroGradients(p);
   const e = p.exist;
@@ -395,19 +394,20 @@ export function structuralLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): L
   const pr = prepare(p, t, cfg);
   const { K, m, C } = pr;
   const { P, final, report } = assign(pr, p, t, cfg);
+  const tm = terms(pr, P, cfg, cfg.gamma > 0);
   let extraGC: Float64Array | undefined;
   if (cfg.gradient === 'unrolled' && final) {
     // ∂F/∂P at the final plan, carried back through the final Sinkhorn onto its cost M, whose
     // only input-dependent part is α·C (the structure part of M is held constant).
     const m1 = m + 1;
-    const gS = structureGradS(pr, slotBlock(P, K, m), cfg, cfg.gamma > 0 ? cliqueW(pr, slotBlock(P, K, m)) : null);
+    const gS = structureGradS(pr, slotBlock(P, K, m), cfg, cfg.gamma > 0 ? tm.W : null);
     const gP = new Float64Array((K + 1) * m1);
     for (let k = 0; k < gP.length; k++) gP[k] = cfg.alpha * C[k]!;
     for (let i = 0; i < K; i++) for (let j = 0; j < m; j++) gP[i * m1 + j] += gS[i * m + j]!;
     extraGC = sinkhornAdjoint(final, gP);
     for (let k = 0; k < extraGC.length; k++) extraGC[k] *= cfg.alpha;
   }
-  const result = valueAtPlan(pr, p, t, cfg, P, extraGC);
+  const result = valueAtPlan(pr, p, t, cfg, P, extraGC, tm);
   result.sinkhorn = report;
   return result;
 }
