@@ -121,7 +121,7 @@ interface Terms {
 }
 
 /** The three terms at plan P and their partial derivatives with respect to A' and U (weights not applied). */
-function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boolean, withCliqueGradU = true): Terms {
+function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boolean): Terms {
   const { K, m, C } = pr;
   let node = 0;
   for (let k = 0; k < C.length; k++) node += P[k]! * C[k]!;
@@ -149,25 +149,7 @@ function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boole
     for (let i = 0; i < K; i++) g[i * K + i] = 0;
     gAp.set(r, g);
   }
-  let clique = 0;
-  let gU: Float64Array = new Float64Array(0);
-  let W: Float64Array = new Float64Array(0);
-  if (withClique && m > 0 && K > 0) {
-    const US = matmul(pr.U, S, K, K, m);
-    const Uh = matmulTN(S, US, K, m, m);
-    for (let j = 0; j < m; j++) Uh[j * m + j] = 0;
-    const V = pr.V;
-    const UV = new Float64Array(m * m);
-    for (let k = 0; k < UV.length; k++) UV[k] = Uh[k]! * V[k]!;
-    const Uh2 = matmul(Uh, Uh, m, m, m);
-    const UV2 = matmul(UV, UV, m, m, m); // UV is as sparse as V: matmul skips its zeros
-    clique = (traceCube(Uh, Uh2, m) + pr.trV3 - 2 * traceCube(UV, UV2, m)) / 6;
-    // ∂/∂Û of the bracket/6: (Û²)ᵀ/2 − ((Û∘V)²)ᵀ∘V; all symmetric, and the diagonal of Û is fixed at 0.
-    W = new Float64Array(m * m);
-    for (let k = 0; k < W.length; k++) W[k] = Uh2[k]! / 2 - UV2[k]! * V[k]!;
-    for (let j = 0; j < m; j++) W[j * m + j] = 0;
-    if (withCliqueGradU) gU = matmulNT(matmul(S, W, K, m, m), S, K, m, K);
-  }
+  const { clique, gU, W } = withClique ? cliqueTerm(pr, S, true) : { clique: 0, gU: new Float64Array(0), W: new Float64Array(0) };
   return { node, edge, clique, gAp, gU, W };
 }
 
@@ -218,12 +200,28 @@ function structureGradS(pr: Prepared, S: Float64Array, cfg: LossConfig, W: Float
   return out;
 }
 
-/** Clique ∂/∂Û at a plan, for the refinement costs. */
-function cliqueW(pr: Prepared, S: Float64Array): Float64Array {
+/**
+ * The clique term at slot block S (K×m): its value, ∂/∂Û (W, m×m) and, with `withGradU`,
+ * ∂/∂U = S·W·Sᵀ (K×K; the refinements need only W).
+ */
+function cliqueTerm(pr: Prepared, S: Float64Array, withGradU: boolean): { clique: number; W: Float64Array; gU: Float64Array } {
   const { K, m } = pr;
-  const P = new Float64Array((K + 1) * (m + 1));
-  for (let i = 0; i < K; i++) P.set(S.subarray(i * m, i * m + m), i * (m + 1));
-  return terms({ ...pr, types: [] }, P, { edge_insertion_cost: 0, edge_deletion_cost: 0 } as LossConfig, true, false).W;
+  if (m === 0 || K === 0) return { clique: 0, W: new Float64Array(0), gU: new Float64Array(0) };
+  const US = matmul(pr.U, S, K, K, m);
+  const Uh = matmulTN(S, US, K, m, m);
+  for (let j = 0; j < m; j++) Uh[j * m + j] = 0;
+  const V = pr.V;
+  const UV = new Float64Array(m * m);
+  for (let k = 0; k < UV.length; k++) UV[k] = Uh[k]! * V[k]!;
+  const Uh2 = matmul(Uh, Uh, m, m, m);
+  const UV2 = matmul(UV, UV, m, m, m); // UV is as sparse as V: matmul skips its zeros
+  const clique = (traceCube(Uh, Uh2, m) + pr.trV3 - 2 * traceCube(UV, UV2, m)) / 6;
+  // ∂/∂Û of the bracket/6: (Û²)ᵀ/2 − ((Û∘V)²)ᵀ∘V; all symmetric, and the diagonal of Û is fixed at 0.
+  const W = new Float64Array(m * m);
+  for (let k = 0; k < W.length; k++) W[k] = Uh2[k]! / 2 - UV2[k]! * V[k]!;
+  for (let j = 0; j < m; j++) W[j * m + j] = 0;
+  const gU = withGradU ? matmulNT(matmul(S, W, K, m, m), S, K, m, K) : new Float64Array(0);
+  return { clique, W, gU };
 }
 
 /**
@@ -313,7 +311,7 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
   for (let it = 1; it <= T; it++) {
     const M = new Float64Array(n1 * m1);
     for (let k = 0; k < M.length; k++) M[k] = cfg.alpha * C[k]!;
-    const gS = prevS && (cfg.beta > 0 || cfg.gamma > 0) ? structureGradS(pr, prevS, cfg, cfg.gamma > 0 ? cliqueW(pr, prevS) : null) : null;
+    const gS = prevS && (cfg.beta > 0 || cfg.gamma > 0) ? structureGradS(pr, prevS, cfg, cfg.gamma > 0 ? cliqueTerm(pr, prevS, false).W : null) : null;
     for (let i = 0; i < K; i++) {
       for (let j = 0; j < m; j++) {
         let x = M[i * m1 + j]!;
