@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cli } from './helpers.js';
 
 test('grapheme --help lists commands; every command --help lists its options with defaults', () => {
   const top = cli(['--help']);
   assert.equal(top.code, 0);
-  for (const name of ['graph', 'data', 'loss']) {
+  for (const name of ['graph', 'data', 'loss', 'ged', 'wl']) {
     assert.match(top.stdout, new RegExp(`\\n  ${name} `));
     const h = cli([name, '--help']);
     assert.equal(h.code, 0);
@@ -79,4 +82,43 @@ test('grapheme loss: a perfect crisp prediction scores ~0; --json, --pairs and b
   const flag = cli(['loss', join(dir, 'hello.json'), join(dir, 'hello.json'), '--sinkhorn-temperature=0']);
   assert.match(flag.stderr, /--sinkhorn-temperature: Too small/);
   assert.notEqual(flag.code, 0);
+});
+
+test('grapheme ged and wl: files, --json, --pairs in order, and bad input', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grapheme-ged-'));
+  const write = (name: string, text: string): string => {
+    const g = cli(['graph', text]);
+    writeFileSync(join(dir, name), g.stdout);
+    return join(dir, name);
+  };
+  const hello = write('hello.json', 'hello');
+  const hallo = write('hallo.json', 'hallo');
+  const helo = write('helo.json', 'helo');
+  const exact = cli(['ged', hello, helo, '--json']);
+  assert.equal(exact.code, 0, exact.stderr);
+  const r = JSON.parse(exact.stdout);
+  // hello → helo: one l becomes o, o and its 5 edges (4 clique, 1 sequential) deleted: 1 + 1 + 5.
+  assert.deepEqual([r.ged, r.lowerBound, r.upperBound, r.exact], [7, 7, 7, true]);
+  assert.equal(r.editPath.length, 7);
+  assert.equal(cli(['ged', hello, hallo, '--method', 'bp', '--json']).stdout.includes('"ged":1'), true);
+  const pairsFile = join(dir, 'pairs.jsonl');
+  const g = (p: string): string => readFileSync(p, 'utf8').replace(/\n/g, '');
+  writeFileSync(pairsFile, `{"g1":${g(hello)},"g2":${g(helo)}}\n\n{"g1":${g(hello)},"g2":${g(hello)}}\n`);
+  const lines = cli(['ged', '--pairs', pairsFile]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.ged, l.exact]), [[7, true], [0, true]]);
+  assert.deepEqual(Object.keys(lines[0]), ['ged', 'lowerBound', 'upperBound', 'exact', 'timeMs']);
+  const wl = cli(['wl', '--pairs', pairsFile]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(wl[1].similarity, 1);
+  assert.ok(wl[0].similarity > 0 && wl[0].similarity < 1);
+  assert.match(cli(['wl', hello, hallo]).stdout, /^WL similarity 0\.272727/);
+  writeFileSync(pairsFile, `{"g1":${g(hello)},"g2":${g(helo)}}\n{"g1": {"nodes": [}}\n`);
+  for (const cmd of ['ged', 'wl']) {
+    const bad = cli([cmd, '--pairs', pairsFile]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /pairs\.jsonl:2: not valid JSON/);
+    assert.doesNotMatch(bad.stderr, /at .*\.js/);
+  }
+  const neg = cli(['ged', hello, helo, '--timeout-ms=-5']);
+  assert.equal(neg.code, 2);
+  assert.match(neg.stderr, /--timeout-ms/);
 });

@@ -1,9 +1,10 @@
-import { readJsonFile, readTextFile } from '../util/files.js';
+import { readJsonFile } from '../util/files.js';
 import { lossForMode } from '../loss/crossEntropy.js';
 import type { LossResult } from '../loss/structural.js';
 import { lossPairFromJson } from '../loss/io.js';
 import { EDGE_TYPES } from '../graph/types.js';
-import { UserError, describeError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
+import { readJsonlPairs } from './pairs.js';
 import { out } from './io.js';
 import { lossConfigFromFlags, lossOptionSpecs } from './lossOptions.js';
 import type { Command } from './options.js';
@@ -36,22 +37,9 @@ export const lossCommand: Command = {
     const withGradients = values.gradients === true;
     if (typeof values.pairs === 'string') {
       if (positionals.length > 0) throw new UserError('loss: give either PRED.json TARGET.json or --pairs FILE, not both');
-      const path = values.pairs;
-      const lines = readTextFile(path, 'JSONL file').split(/\r?\n/);
-      const outLines: string[] = [];
-      lines.forEach((line, i) => {
-        if (line.trim() === '') return;
-        const where = `${path}:${i + 1}`;
-        let rec: unknown;
-        try {
-          rec = JSON.parse(line);
-        } catch (err) {
-          throw new UserError(`${where}: not valid JSON (${describeError(err)})`);
-        }
-        if (typeof rec !== 'object' || rec === null || !('pred' in rec) || !('target' in rec)) throw new UserError(`${where}: expected {"pred": …, "target": …}`);
-        const r = rec as { pred: unknown; target: unknown };
-        const pair = lossPairFromJson(r.pred, r.target, `${where}: pred`, `${where}: target`);
-        outLines.push(JSON.stringify(resultJson(lossForMode(pair.pred, pair.target, cfg), withGradients, pair.alphabet)));
+      const outLines = readJsonlPairs(values.pairs, ['pred', 'target']).map(({ where, first, second }) => {
+        const pair = lossPairFromJson(first, second, `${where}: pred`, `${where}: target`);
+        return JSON.stringify(resultJson(lossForMode(pair.pred, pair.target, cfg), withGradients, pair.alphabet));
       });
       out(outLines.join('\n'));
       return 0;

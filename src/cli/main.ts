@@ -1,12 +1,14 @@
 import { UserError } from '../util/errors.js';
 import { dataCommand } from './data.js';
 import { graphCommand } from './graph.js';
+import { gedCommand } from './ged.js';
 import { lossCommand } from './loss.js';
+import { wlCommand } from './wl.js';
 import { trainCommand } from './train.js';
 import { info, out } from './io.js';
 import { commandHelp, parseOptions, type Command } from './options.js';
 
-const COMMANDS: Command[] = [trainCommand, graphCommand, dataCommand, lossCommand];
+const COMMANDS: Command[] = [trainCommand, graphCommand, dataCommand, lossCommand, gedCommand, wlCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;

@@ -36,12 +36,16 @@ export function isEdgeType(x: unknown): x is EdgeType {
 
 /** Index a validated graph: node ids become array positions, edge types become indices. */
 export function indexGraph(g: Graph): IndexedGraph {
+  // Ids 0..n−1 in order (every built or generated graph) need no lookup table.
+  const dense = g.nodes.every((n, i) => n.id === i);
   const at = new Map<NodeId, number>();
-  g.nodes.forEach((n, i) => at.set(n.id, i));
+  if (!dense) g.nodes.forEach((n, i) => at.set(n.id, i));
+  const n = g.nodes.length;
+  const find = (id: NodeId): number | undefined => (dense ? (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < n ? id : undefined) : at.get(id));
   const edges: Array<[number, number, number]> = [];
   for (const e of g.edges) {
-    const s = at.get(e.source);
-    const t = at.get(e.target);
+    const s = find(e.source);
+    const t = find(e.target);
     if (s === undefined || t === undefined) throw new Error(`edge ${String(e.source)}→${String(e.target)} names a missing node`);
     edges.push([s, t, EDGE_TYPES.indexOf(e.type)]);
   }

@@ -1,1 +1,2 @@
 export * from './sinkhorn.js';
+export * from './assignment.js';

@@ -1,1 +1,2 @@
 export * from './wl.js';
+export * from './ged.js';
