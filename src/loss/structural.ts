@@ -35,6 +35,17 @@ interface Prepared {
   trV3: number;
   /** Node cost C, (K+1)×(m+1). */
   C: Float64Array;
+  /**
+   * Node cost of the assignment, (K+1)×(m+1): C with each substitution priced by its label alone,
+   * 1 − Π[i, y_j], as DETR matches on class probability. The loss is still C at the plan. With
+   * C itself, an absent slot costs as much to match as an insertion, so a slot that had the right
+   * label but low existence lost its target to a present slot with a wrong label, got deleted,
+   * and was pushed further down: training settled with the right labels on absent slots
+   * (measured on reverse). Priced by label, it wins the match and C's gradient raises its
+   * existence. The deletion costs are C's, so a present slot still beats an absent one with the
+   * same label by c_del, and a perfect prediction is assigned exactly as before.
+   */
+  Cm: Float64Array;
 }
 
 function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
@@ -98,8 +109,16 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     C[row + m] = ei * cDel;
   }
   for (let j = 0; j < m; j++) C[K * (m + 1) + j] = cIns;
+  // The assignment's node cost: C with the substitution block replaced by the label cost alone.
+  const Cm = Float64Array.from(C);
+  for (let i = 0; i < K; i++) {
+    for (let j = 0; j < m; j++) {
+      const y = t.labels[j]!;
+      Cm[i * (m + 1) + j] = 1 - (y >= 0 ? p.labels[i * L + y]! : 0);
+    }
+  }
   const trV3 = m > 0 ? traceCube(V, matmul(V, V, m, m, m), m) : 0;
-  return { K, m, types, Ap, B, Bpairs, U, V, trV3, C };
+  return { K, m, types, Ap, B, Bpairs, U, V, trV3, C, Cm };
 }
 
 /** Slot-to-node block S = P[0:K, 0:m] of a (K+1)×(m+1) plan. */
@@ -230,11 +249,21 @@ function cliqueTerm(pr: Prepared, S: Float64Array, withGradU: boolean): { clique
  * A') and from node j (one-hot labels and B), normalised by the larger mass (at least 1) so that
  * each term lies in [0, 1]. Only the target's labels are tracked per label; the prediction's mass
  * on other labels enters through its total.
+ *
+ * The dummies get their context too, as Riesen–Bunke give a deleted node its incident edges:
+ * deleting slot i costs the distance from its neighbourhood to an empty one (½·mass/max(1, mass)
+ * per term), inserting node j likewise. By the triangle inequality a substitution then never
+ * costs more context than a deletion plus an insertion. Without this, twelve context terms could
+ * add up to 6 to every substitution and nothing to the dummies, so an untrained prediction matched
+ * nothing and its existence was pushed to zero everywhere (measured: training collapsed to empty
+ * outputs within one epoch).
  */
-function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): Float64Array {
+function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): { pair: Float64Array; del: Float64Array; ins: Float64Array } {
   const { K, m } = pr;
   const cost = new Float64Array(K * m);
-  if (hops === 0 || K === 0 || m === 0) return cost;
+  const del = new Float64Array(K);
+  const ins = new Float64Array(m);
+  if (hops === 0 || K === 0 || m === 0) return { pair: cost, del, ins };
   const labelCol = new Map<number, number>();
   for (const y of t.labels) if (y >= 0 && !labelCol.has(y)) labelCol.set(y, labelCol.size);
   const q = labelCol.size;
@@ -265,6 +294,8 @@ function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): 
         mx = down ? matmul(A, mx, K, K, 1) : matmulTN(A, mx, K, K, 1);
         Z = down ? matmul(B, Z, m, m, w) : matmulTN(B, Z, m, m, w);
         mz = down ? matmul(B, mz, m, m, 1) : matmulTN(B, mz, m, m, 1);
+        for (let i = 0; i < K; i++) del[i] += (0.5 * mx[i]!) / Math.max(1, mx[i]!);
+        for (let j = 0; j < m; j++) ins[j] += (0.5 * mz[j]!) / Math.max(1, mz[j]!);
         for (let i = 0; i < K; i++) {
           let inTarget = 0;
           for (let c = 0; c < q; c++) inTarget += X[i * w + c]!;
@@ -278,7 +309,7 @@ function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): 
       }
     }
   }
-  return cost;
+  return { pair: cost, del, ins };
 }
 
 interface Assignment {
@@ -290,7 +321,7 @@ interface Assignment {
 
 /** The soft assignment: label cost plus context, refined on the whole objective (design §2). */
 function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): Assignment {
-  const { K, m, C } = pr;
+  const { K, m, Cm } = pr;
   const n1 = K + 1;
   const m1 = m + 1;
   if (K === 0 || m === 0) {
@@ -310,29 +341,39 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
   const T = cfg.structure_iterations;
   for (let it = 1; it <= T; it++) {
     const M = new Float64Array(n1 * m1);
-    for (let k = 0; k < M.length; k++) M[k] = cfg.alpha * C[k]!;
+    for (let k = 0; k < M.length; k++) M[k] = cfg.alpha * Cm[k]!;
     const gS = prevS && (cfg.beta > 0 || cfg.gamma > 0) ? structureGradS(pr, prevS, cfg, cfg.gamma > 0 ? cliqueTerm(pr, prevS, false).W : null) : null;
     for (let i = 0; i < K; i++) {
       for (let j = 0; j < m; j++) {
         let x = M[i * m1 + j]!;
-        if (context) x += cfg.context_weight * context[i * m + j]!;
+        if (context) x += cfg.context_weight * context.pair[i * m + j]!;
         if (gS) x += gS[i * m + j]!;
         M[i * m1 + j] = x;
       }
     }
+    if (context) {
+      for (let i = 0; i < K; i++) M[i * m1 + m] += cfg.context_weight * context.del[i]!;
+      for (let j = 0; j < m; j++) M[K * m1 + j] += cfg.context_weight * context.ins[j]!;
+    }
     // Each refinement starts from the balanced potentials of its own cost, not the previous
     // plan's: the refined cost is on another scale (tens instead of ~1), and a warm start in the
     // old gauge left the dummy row stuck (marginal error 1e-3 after 20 iterations, measured).
-    final = sinkhornLog(M, a, b, { tau: cfg.sinkhorn_temperature, maxIterations: cfg.sinkhorn_iterations, tolerance: cfg.sinkhorn_tolerance, keepHistory: cfg.gradient === 'unrolled' && it === T });
+    // Envelope gradients only need the plan, so its Sinkhorn may start from ε-scaled potentials;
+    // the unrolled gradient differentiates the iterations themselves and keeps the plain start.
+    const unrolledFinal = cfg.gradient === 'unrolled' && it === T;
+    final = sinkhornLog(M, a, b, { tau: cfg.sinkhorn_temperature, maxIterations: cfg.sinkhorn_iterations, tolerance: cfg.sinkhorn_tolerance, keepHistory: unrolledFinal, epsilonScaling: !unrolledFinal });
     prevS = slotBlock(final.plan, K, m);
   }
   const f = final!;
-  return { P: f.plan, final: f, report: { iterations: f.iterations, marginalError: f.marginalError, converged: f.converged, kernel: f.kernel } };
+  const report: SinkhornReport = { iterations: f.iterations, marginalError: f.marginalError, converged: f.converged, kernel: f.kernel };
+  if (f.warmupIterations) report.warmupIterations = f.warmupIterations;
+  return { P: f.plan, final: f, report };
 }
 
 /**
  * F = α·node + β·edge + γ·clique at a given plan P ((K+1)×(m+1)), and its gradient with the plan
- * held fixed (the envelope gradient). `extraGC` adds a further ∂/∂C (the unrolled part).
+ * held fixed (the envelope gradient). `extraGC` adds a further ∂/∂Cm (the unrolled part: how the
+ * plan moves with the assignment's node cost).
  */
 function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig, P: Float64Array, extraGC?: Float64Array, tm = terms(pr, P, cfg, cfg.gamma > 0)): LossResult {
   const { K, m } = pr;
@@ -347,16 +388,18 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
     let ge = 0;
     for (let j = 0; j <= m; j++) {
       const k = i * m1 + j;
-      const g = cfg.alpha * P[k]! + (extraGC ? extraGC[k]! : 0);
-      if (g === 0) continue;
+      // g: ∂/∂C at the plan; gm: ∂/∂Cm, the unrolled part through the assignment's own cost.
+      const g = cfg.alpha * P[k]!;
+      const gm = extraGC ? extraGC[k]! : 0;
+      if (g === 0 && gm === 0) continue;
       if (j === m) {
-        ge += g * cDel;
+        ge += (g + gm) * cDel;
         continue;
       }
       const y = t.labels[j]!;
       const pij = y >= 0 ? p.labels[i * L + y]! : 0;
       ge += g * (1 - pij - cIns);
-      if (y >= 0) grads.labels[i * L + y] -= g * ei;
+      if (y >= 0) grads.labels[i * L + y] -= g * ei + gm;
     }
     grads.exist[i] += ge;
   }
@@ -390,7 +433,7 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
  */
 export function structuralLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
   const pr = prepare(p, t, cfg);
-  const { K, m, C } = pr;
+  const { K, m } = pr;
   const { P, final, report } = assign(pr, p, t, cfg);
   const tm = terms(pr, P, cfg, cfg.gamma > 0);
   let extraGC: Float64Array | undefined;
@@ -400,7 +443,7 @@ export function structuralLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): L
     const m1 = m + 1;
     const gS = structureGradS(pr, slotBlock(P, K, m), cfg, cfg.gamma > 0 ? tm.W : null);
     const gP = new Float64Array((K + 1) * m1);
-    for (let k = 0; k < gP.length; k++) gP[k] = cfg.alpha * C[k]!;
+    for (let k = 0; k < gP.length; k++) gP[k] = cfg.alpha * pr.C[k]!;
     for (let i = 0; i < K; i++) for (let j = 0; j < m; j++) gP[i * m1 + j] += gS[i * m + j]!;
     extraGC = sinkhornAdjoint(final, gP);
     for (let k = 0; k < extraGC.length; k++) extraGC[k] *= cfg.alpha;

@@ -29,12 +29,21 @@ export interface SinkhornOptions {
   initialG?: Float64Array;
   /** Keep every iteration's potentials, needed by `sinkhornAdjoint`. */
   keepHistory?: boolean;
+  /**
+   * Find the starting potentials by ε-scaling: short Sinkhorn runs at temperatures halving from
+   * the cost range down to τ, each warm-started from the last. Not with keepHistory (the adjoint
+   * would not see the warm-up). See `epsilonScaledStart`.
+   */
+  epsilonScaling?: boolean;
   /** Use the log-sum-exp loop even where the mat-vec kernel is valid (for cross-checks). */
   forceLogSumExp?: boolean;
 }
 
 export interface SinkhornReport {
+  /** Iterations at the target temperature (the capped ones). */
   iterations: number;
+  /** Iterations spent by ε-scaling before them (0 without it). */
+  warmupIterations?: number;
   marginalError: number;
   converged: boolean;
   kernel: 'matvec' | 'logsumexp';
@@ -167,6 +176,19 @@ export function sinkhornLog(C: Float64Array, a: Float64Array, b: Float64Array, o
   if (n === 0 || m === 0) {
     return { plan: new Float64Array(0), f: new Float64Array(n), g: new Float64Array(m), iterations: 0, marginalError: 0, converged: true, kernel: 'matvec' };
   }
+  if (opts.epsilonScaling) {
+    if (opts.keepHistory) throw new Error('sinkhorn: epsilonScaling and keepHistory cannot be combined (the adjoint would miss the warm-up)');
+    // The balanced start is exact for crisp, well-separated costs (a perfect prediction converges
+    // in one iteration); ε-scaling is for the rest. Try the first, fall back to the second, keep
+    // the better plan, and report every iteration spent.
+    const plain = sinkhornLog(C, a, b, { ...opts, epsilonScaling: false });
+    if (plain.converged) return plain;
+    const warm = epsilonScaledStart(C, a, b, tau);
+    const scaled = sinkhornLog(C, a, b, { ...opts, initialG: warm.g, epsilonScaling: false });
+    const best = scaled.marginalError <= plain.marginalError ? scaled : plain;
+    best.warmupIterations = warm.iterations + (best === scaled ? plain.iterations : 0);
+    return best;
+  }
   const L = new Float64Array(n * m);
   let lo = Infinity;
   let hi = -Infinity;
@@ -261,6 +283,36 @@ export function sinkhornLog(C: Float64Array, a: Float64Array, b: Float64Array, o
     result.tape = tape;
   }
   return result;
+}
+
+/** Iterations per ε-scaling stage: enough to move the potentials, few enough to stay cheap. */
+const STAGE_ITERATIONS = 8;
+
+/**
+ * Starting column potentials for Sinkhorn at temperature τ, by ε-scaling: stages at τ·2^s for
+ * s = S…1 (the first near the cost range), each a short Sinkhorn warm-started from the previous
+ * stage's potentials. At small τ a plan whose optimum must route mass through a costly entry (an
+ * insertion instead of an overloaded substitution) moves its potentials by ~τ per iteration, so
+ * from a cold start 20 or even 200 iterations left marginal errors of 2 (measured in training);
+ * annealed, the potentials arrive nearly in place and the final stage converges.
+ */
+export function epsilonScaledStart(C: Float64Array, a: Float64Array, b: Float64Array, tau: number): { g: Float64Array; iterations: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const x of C) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  const range = hi - lo;
+  let g: Float64Array | undefined;
+  let iterations = 0;
+  const stages = range > tau ? Math.min(30, Math.ceil(Math.log2(range / tau))) : 0;
+  for (let s = stages; s >= 1; s--) {
+    const r = sinkhornLog(C, a, b, { tau: tau * 2 ** s, maxIterations: STAGE_ITERATIONS, tolerance: 1e-9, ...(g ? { initialG: g } : {}) });
+    g = r.g;
+    iterations += r.iterations;
+  }
+  return { g: g ?? new Float64Array(b.length), iterations };
 }
 
 /**

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { graphToText, textToGraph } from '../graph/builders.js';
+import { graphToJson } from '../graph/io.js';
+import { alphabetIndex } from '../loss/softGraph.js';
+import { decodeSoftGraph, encodeBatch } from '../model/index.js';
+import { initEngine } from '../model/engine.js';
+import { loadModel } from '../train/trainer.js';
+import { UserError } from '../util/errors.js';
+import { out } from './io.js';
+import type { Command } from './options.js';
+
+export const predictCommand: Command = {
+  name: 'predict',
+  usage: 'grapheme predict --checkpoint F [TEXT...]   (lines of stdin when no TEXT)',
+  summary: 'Run a trained model on texts: prints the predicted text and graph for each.',
+  options: {
+    checkpoint: { kind: 'string', help: 'checkpoint file or run directory', arg: 'F' },
+    json: { kind: 'boolean', help: 'one JSON object per input: {"input", "text", "graph"}' },
+  },
+  examples: ['grapheme predict --checkpoint runs/reverse/checkpoint.ckpt abcd', 'printf "abc\\nhgf\\n" | grapheme predict --checkpoint runs/reverse'],
+  async run({ values, positionals }) {
+    if (typeof values.checkpoint !== 'string') throw new UserError('predict: --checkpoint F is required');
+    const texts = positionals.length > 0 ? positionals : readFileSync(0, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+    if (texts.length === 0) throw new UserError('predict: no input (give TEXT arguments or lines on stdin)');
+    await initEngine();
+    const { ckpt, model } = loadModel(values.checkpoint);
+    try {
+      const cfg = ckpt.config;
+      const graphs = texts.map((t, i) => {
+        const g = textToGraph(t, cfg.input_builder);
+        if (g.nodes.length > cfg.max_input_nodes) throw new UserError(`predict: input ${i + 1} has ${g.nodes.length} graphemes, more than the model's max_input_nodes ${cfg.max_input_nodes}`);
+        return g;
+      });
+      const index = alphabetIndex(model.spec.alphabet);
+      const lines: string[] = [];
+      for (let b = 0; b < graphs.length; b += cfg.batch_size) {
+        const preds = model.predict(encodeBatch(graphs.slice(b, b + cfg.batch_size), index, model.spec.inputTypes, model.spec.maxPositions));
+        preds.forEach((p, i) => {
+          const g = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
+          const text = graphToText(g, cfg.target_builder);
+          const input = texts[b + i]!;
+          lines.push(values.json ? JSON.stringify({ input, text, graph: graphToJson(g) }) : `${input}\t→\t${text}`);
+        });
+      }
+      out(lines.join('\n'));
+      return 0;
+    } finally {
+      model.dispose();
+    }
+  },
+};

@@ -1,0 +1,74 @@
+import { readDataset } from '../data/jsonl.js';
+import { recordTexts, recordToExample, type BuildOptions, type DataRecord, type Example } from '../data/records.js';
+import { generateRecords, splitOf, type TaskSpec } from '../data/tasks.js';
+import { EDGE_TYPES, type EdgeType, type Graph } from '../graph/types.js';
+import { UserError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import type { TrainConfig } from './config.js';
+
+/** The examples of a run, per curriculum stage, and where they came from. */
+export interface TrainingData {
+  /** One entry per curriculum stage (a single stage without a curriculum). */
+  stages: Array<{ level: number | null; train: Example[]; val: Example[] }>;
+  /** "task reverse" or the dataset path, for logs and reports. */
+  source: string;
+  /** Graph targets have no texts: exact match is then judged on graphs only. */
+  hasTexts: boolean;
+}
+
+/** Salt of the target-shuffling stream, so shuffling does not change which records are drawn. */
+const SHUFFLE_SALT = 0x5eed;
+
+function buildOptions(cfg: TrainConfig, salt: number): BuildOptions {
+  const opts: BuildOptions = { inputBuilder: cfg.input_builder, targetBuilder: cfg.target_builder };
+  if (cfg.shuffle_target_nodes) opts.shuffleTargetNodes = new Rng((cfg.seed ^ SHUFFLE_SALT) + salt);
+  return opts;
+}
+
+function toExamples(records: DataRecord[], cfg: TrainConfig, salt: number, where: (r: DataRecord) => string): Example[] {
+  const opts = buildOptions(cfg, salt);
+  return records.map((r) => {
+    const ex = recordToExample(r, opts);
+    const n = ex.input.nodes.length;
+    if (n > cfg.max_input_nodes) throw new UserError(`${where(r)}: input has ${n} nodes, more than max_input_nodes ${cfg.max_input_nodes}; raise --max-input-nodes or shorten the input`);
+    const m = ex.target.nodes.length;
+    if (m > cfg.max_nodes) throw new UserError(`${where(r)}: target has ${m} nodes, more than max_nodes K = ${cfg.max_nodes}; raise --max-nodes to at least ${m} or drop the example`);
+    return ex;
+  });
+}
+
+/** Load or generate the examples a config asks for, validated against its size limits. */
+export function loadTrainingData(cfg: TrainConfig): TrainingData {
+  if (cfg.data) {
+    const ds = readDataset(cfg.data);
+    const key = (r: DataRecord): string => recordTexts(r)?.input ?? JSON.stringify(r.kind === 'graph' ? r.input : r.id);
+    const train = ds.records.filter((r) => splitOf(key(r)) === 'train');
+    let val = ds.records.filter((r) => splitOf(key(r)) === 'val');
+    // Tiny datasets may hash nothing into val: then every record validates too, and the log says so.
+    if (val.length === 0) val = train.length > 0 ? train : ds.records;
+    const where = (r: DataRecord): string => `${cfg.data}: record ${r.id}`;
+    if (train.length === 0) throw new UserError(`${cfg.data}: no record falls in the training split (80% by input hash); the file has ${ds.records.length} records`);
+    return {
+      stages: [{ level: null, train: toExamples(train, cfg, 1, where), val: toExamples(val, cfg, 2, where) }],
+      source: cfg.data,
+      hasTexts: ds.format !== 'graph',
+    };
+  }
+  const levels = cfg.task === 'math' ? cfg.levels : [null];
+  const stages = levels.map((level, s) => {
+    const spec: TaskSpec = { task: cfg.task, levels: level === null ? [1] : [level], alphabet: cfg.alphabet, minLength: cfg.min_length, maxLength: cfg.max_length };
+    const where = (r: DataRecord): string => `task ${cfg.task}${level === null ? '' : ` level ${level}`}: example ${r.id}`;
+    // Distinct seeds per stage and split; splitOf keeps train and val inputs disjoint.
+    const train = generateRecords(spec, cfg.train_size, cfg.seed * 1000 + 2 * s, 'train');
+    const val = generateRecords(spec, cfg.val_size, cfg.seed * 1000 + 2 * s + 1, 'val');
+    return { level, train: toExamples(train, cfg, 10 * s + 1, where), val: toExamples(val, cfg, 10 * s + 2, where) };
+  });
+  return { stages, source: `task ${cfg.task}${cfg.task === 'math' ? ` levels ${cfg.levels.join(',')}` : ''}`, hasTexts: true };
+}
+
+/** Edge types present in a set of graphs, in the fixed EDGE_TYPES order. */
+export function edgeTypesOf(graphs: Iterable<Graph>): EdgeType[] {
+  const seen = new Set<EdgeType>();
+  for (const g of graphs) for (const e of g.edges) seen.add(e.type);
+  return EDGE_TYPES.filter((t) => seen.has(t));
+}

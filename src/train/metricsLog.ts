@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from './files.js';
+
+export interface TermMeans {
+  loss: number;
+  node: number;
+  edge: number;
+  clique: number;
+  ce: number;
+}
+
+/** One line of metrics.jsonl: the shape the issue fixes, plus the extra monitors after it. */
+export interface EpochMetrics {
+  epoch: number;
+  train: TermMeans;
+  val: TermMeans & {
+    /** Decoded graph equal to the target up to node renumbering (exact GED 0). */
+    exactMatch: number;
+    /** Mean GED, exact where the search finished within its budget, else the upper bound. */
+    ged: number;
+    wl: number;
+    /** Decoded text equal to the target text (text tasks; null for graph data). */
+    textExactMatch: number | null;
+    /** Mean GED lower bound (equal to ged when every search finished). */
+    gedLowerBound: number;
+    /** Fraction of GED searches that finished within the budget. */
+    gedExactFraction: number;
+    /** Validation examples scored. */
+    examples: number;
+  };
+  lr: number;
+  examplesPerSecond: number;
+  seconds: number;
+  /** Curriculum level trained this epoch (math tasks), else null. */
+  level: number | null;
+  /** Steps skipped for a non-finite loss or gradient, this epoch. */
+  skippedSteps: number;
+  /** Fraction of training examples whose final Sinkhorn stopped at the iteration cap. */
+  sinkhornUnconverged: number;
+}
+
+/** The part of an epoch's metrics known before its graph monitors report. */
+export type PendingEpoch = Omit<EpochMetrics, 'val'> & { val: Omit<EpochMetrics['val'], 'exactMatch' | 'ged' | 'wl' | 'gedLowerBound' | 'gedExactFraction' | 'examples'> };
+
+const CSV_COLUMNS: Array<[string, (m: EpochMetrics) => number | null]> = [
+  ['epoch', (m) => m.epoch],
+  ['level', (m) => m.level],
+  ['train_loss', (m) => m.train.loss],
+  ['train_node', (m) => m.train.node],
+  ['train_edge', (m) => m.train.edge],
+  ['train_clique', (m) => m.train.clique],
+  ['train_ce', (m) => m.train.ce],
+  ['val_loss', (m) => m.val.loss],
+  ['val_node', (m) => m.val.node],
+  ['val_edge', (m) => m.val.edge],
+  ['val_clique', (m) => m.val.clique],
+  ['val_ce', (m) => m.val.ce],
+  ['val_exact_match', (m) => m.val.exactMatch],
+  ['val_text_exact_match', (m) => m.val.textExactMatch],
+  ['val_ged', (m) => m.val.ged],
+  ['val_ged_lower_bound', (m) => m.val.gedLowerBound],
+  ['val_wl', (m) => m.val.wl],
+  ['lr', (m) => m.lr],
+  ['examples_per_second', (m) => m.examplesPerSecond],
+  ['seconds', (m) => m.seconds],
+  ['skipped_steps', (m) => m.skippedSteps],
+  ['sinkhorn_unconverged', (m) => m.sinkhornUnconverged],
+];
+
+/**
+ * Rewrite metrics.jsonl and metrics.csv from the full list, each atomically: a kill at any moment
+ * leaves complete files (never a torn line), and a resumed run's files hold exactly the
+ * checkpoint's epochs. The files are small (one line per epoch), so rewriting costs nothing.
+ */
+export function writeMetrics(dir: string, metrics: readonly EpochMetrics[]): void {
+  writeFileAtomic(join(dir, 'metrics.jsonl'), metrics.map((m) => JSON.stringify(m) + '\n').join(''));
+  const rows = [CSV_COLUMNS.map(([h]) => h).join(',')];
+  for (const m of metrics) rows.push(CSV_COLUMNS.map(([, f]) => String(f(m) ?? '')).join(','));
+  writeFileAtomic(join(dir, 'metrics.csv'), rows.join('\n') + '\n');
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { defaultTrainConfig, resolveTrainConfig } from '../src/train/config.js';
+import { BIN, cli } from './helpers.js';
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'grapheme-train-'));
+const CONFIGS = fileURLToPath(new URL('../../configs/', import.meta.url));
+/** A run small enough for CI: 96 examples, tiny model. */
+const TINY = ['--train-size', '96', '--val-size', '24', '--batch-size', '16', '--hidden-size', '16', '--heads', '2', '--max-nodes', '8', '--ged-timeout-ms', '2000', '--monitor-examples', '24', '--warmup-steps', '0'];
+
+test('config precedence: built-in defaults < --config file < flags', () => {
+  const dir = tmp();
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'lr: 0.01\nepochs: 5\nloss_mode: hybrid\n');
+  const c = resolveTrainConfig({ file, flags: { epochs: 7 } });
+  assert.equal(c.lr, 0.01);
+  assert.equal(c.epochs, 7);
+  assert.equal(c.loss_mode, 'hybrid');
+  assert.equal(c.batch_size, defaultTrainConfig().batch_size);
+  const dry = cli(['train', '--config', file, '--epochs', '9', '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^epochs: 9$/m);
+  assert.match(dry.stdout, /^lr: 0\.01$/m);
+});
+
+test('config errors name the file, line or key, exit 2, no stack trace', () => {
+  const dir = tmp();
+  const cases: Array<[string, RegExp]> = [
+    ['lr: 0.01\nlearning_rate: 3\n', /c\.yaml: unknown key "learning_rate"/],
+    ['epochs: -1\n', /c\.yaml: key "epochs": .*>=\s*1/i],
+    ['epochs: [1, 2\n', /c\.yaml:\d+:\d+: invalid YAML/],
+    ['- 1\n- 2\n', /c\.yaml: expected a mapping of config keys/],
+    ['heads: 3\n', /heads.*does not divide hidden_size 64/],
+  ];
+  for (const [text, want] of cases) {
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, text);
+    const r = cli(['train', '--config', file, '--dry-run']);
+    assert.equal(r.code, 2, text);
+    assert.match(r.stderr, want);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+  const flag = cli(['train', '--sinkhorn-temperature', '0', '--dry-run']);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /--sinkhorn-temperature/);
+  const missing = cli(['train', '--config', join(dir, 'nope.yaml')]);
+  assert.match(missing.stderr, /nope\.yaml: cannot read/);
+});
+
+test('configs/ files are valid, and default.yaml is exactly the built-in defaults', () => {
+  const def = resolveTrainConfig({ file: join(CONFIGS, 'default.yaml') });
+  assert.deepEqual(def, defaultTrainConfig());
+  for (const [name, mode] of [['structural', 'structural'], ['cross-entropy', 'cross-entropy'], ['hybrid', 'hybrid']] as const) {
+    assert.equal(resolveTrainConfig({ file: join(CONFIGS, `${name}.yaml`) }).loss_mode, mode);
+  }
+});
+
+test('a tiny end-to-end run: loss falls, metrics files and checkpoint are written, predict and eval use it', () => {
+  const dir = join(tmp(), 'run');
+  const r = cli(['train', ...TINY, '--epochs', '4', '--lr', '0.01', '--output', dir, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.epochs, 4);
+  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 4);
+  assert.deepEqual(Object.keys(lines[0]).slice(0, 6), ['epoch', 'train', 'val', 'lr', 'examplesPerSecond', 'seconds']);
+  assert.deepEqual(Object.keys(lines[0].val).slice(0, 8), ['loss', 'node', 'edge', 'clique', 'ce', 'exactMatch', 'ged', 'wl']);
+  assert.ok(lines[3].train.loss < 0.85 * lines[0].train.loss, `train loss ${lines[0].train.loss} → ${lines[3].train.loss}`);
+  assert.equal(readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n').length, 5);
+  const p = cli(['predict', '--checkpoint', dir, '--json', 'abc', 'hgfe']);
+  assert.equal(p.code, 0, p.stderr);
+  const preds = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(preds.map((x) => x.input), ['abc', 'hgfe']);
+  assert.ok(Array.isArray(preds[0].graph.nodes));
+  const e = cli(['eval', '--checkpoint', join(dir, 'checkpoint.ckpt'), '--task', 'reverse', '--count', '20', '--json']);
+  assert.equal(e.code, 0, e.stderr);
+  const ev = JSON.parse(e.stdout);
+  assert.equal(ev.examples, 20);
+  assert.ok(ev.wl >= 0 && ev.wl <= 1 && ev.ged >= 0);
+  const again = cli(['train', ...TINY, '--output', dir]);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /already holds a run/);
+});
+
+/** metrics.jsonl without the wall-clock fields, which differ between any two runs. */
+function metricsWithoutTimes(dir: string): unknown[] {
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+    const m = JSON.parse(l);
+    delete m.seconds;
+    delete m.examplesPerSecond;
+    return m;
+  });
+}
+
+test('SIGINT writes a checkpoint and --resume continues to exactly the metrics of an uninterrupted run', async () => {
+  const base = tmp();
+  const args = [...TINY, '--epochs', '3', '--seed', '5'];
+  const full = cli(['train', ...args, '--output', join(base, 'full')]);
+  assert.equal(full.code, 0, full.stderr);
+  const cut = join(base, 'cut');
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'train', ...args, '--output', cut], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      if (!sent && /epoch 1\/3/.test(d.toString())) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('exit', (c) => resolve(c));
+  });
+  assert.equal(code, 130);
+  const resumed = cli(['train', '--resume', cut]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resuming after epoch [12]/);
+  assert.deepEqual(metricsWithoutTimes(cut), metricsWithoutTimes(join(base, 'full')));
+  const changed = cli(['train', '--resume', cut, '--lr', '0.1']);
+  assert.equal(changed.code, 2);
+  assert.match(changed.stderr, /--lr differs from the checkpoint/);
+});
+
+test('corrupt, truncated and foreign checkpoints are refused with a message that says which', () => {
+  const dir = join(tmp(), 'run');
+  assert.equal(cli(['train', ...TINY, '--epochs', '1', '--output', dir]).code, 0);
+  const ckpt = join(dir, 'checkpoint.ckpt');
+  const bytes = readFileSync(ckpt);
+  const cases: Array<[Buffer, RegExp]> = [
+    [Buffer.concat([bytes.subarray(0, bytes.length - 200)]), /truncated/],
+    [Buffer.from(bytes.map((b, i) => (i === bytes.length - 500 ? b ^ 0x01 : b))), /corrupt \(SHA-256 mismatch\)/],
+    [Buffer.from('{"weights": {}}'), /not a grapheme checkpoint/],
+    [Buffer.from(bytes.toString('latin1').replace('GRAPHEME-CHECKPOINT 1 ', 'GRAPHEME-CHECKPOINT 9 '), 'latin1'), /version 9/],
+  ];
+  for (const [data, want] of cases) {
+    const bad = join(dir, 'bad.ckpt');
+    writeFileSync(bad, data);
+    for (const args of [['predict', '--checkpoint', bad, 'abc'], ['train', '--resume', bad]]) {
+      const r = cli(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, want);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    }
+  }
+});
