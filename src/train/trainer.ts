@@ -129,7 +129,11 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
     model.importWeights(resume.weights);
     optimizer.importState(resume.optimizer);
   }
-  mkdirSync(outputDir, { recursive: true });
+  try {
+    mkdirSync(outputDir, { recursive: true });
+  } catch (err) {
+    throw new UserError(`cannot create the output directory ${outputDir} (${err instanceof Error ? err.message : String(err)})`);
+  }
   const ckptPath = join(outputDir, CHECKPOINT_FILE);
   writeFileAtomic(join(outputDir, 'config.yaml'), configToYaml(cfg));
   writeMetrics(outputDir, metrics);
