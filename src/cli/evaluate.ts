@@ -6,6 +6,7 @@ import { initEngine } from '../model/engine.js';
 import { meanTerms } from '../train/batchLoss.js';
 import { computeMonitors } from '../train/monitors.js';
 import { loadModel, validate } from '../train/trainer.js';
+import { buildOptions } from '../train/data.js';
 import { UserError } from '../util/errors.js';
 import { out } from './io.js';
 import type { Command } from './options.js';
@@ -34,12 +35,12 @@ export const evalCommand: Command = {
       if (typeof values.data === 'string') {
         const ds = readDataset(values.data);
         hasTexts = ds.format !== 'graph';
-        examples = ds.records.map((r) => recordToExample(r, { inputBuilder: cfg.input_builder, targetBuilder: cfg.target_builder }));
+        examples = ds.records.map((r) => recordToExample(r, buildOptions(cfg, 3)));
       } else {
         const task = values.task;
         if (!isTaskName(task)) throw new UserError(`eval: unknown task ${String(task)}`);
         const spec = { task, levels: cfg.levels, alphabet: cfg.alphabet, minLength: cfg.min_length, maxLength: cfg.max_length };
-        examples = generateRecords(spec, values.count as number, cfg.seed * 1000 + 999, 'test').map((r) => recordToExample(r, { inputBuilder: cfg.input_builder, targetBuilder: cfg.target_builder }));
+        examples = generateRecords(spec, values.count as number, cfg.seed * 1000 + 999, 'test').map((r) => recordToExample(r, buildOptions(cfg, 3)));
       }
       const K = model.spec.K;
       const tooBig = examples.find((e) => e.target.nodes.length > K);

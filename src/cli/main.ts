@@ -1,6 +1,7 @@
 import { UserError } from '../util/errors.js';
 import { dataCommand } from './data.js';
 import { graphCommand } from './graph.js';
+import { compareCommand } from './compare.js';
 import { evalCommand } from './evaluate.js';
 import { gedCommand } from './ged.js';
 import { predictCommand } from './predict.js';
@@ -10,7 +11,7 @@ import { trainCommand } from './train.js';
 import { info, out } from './io.js';
 import { commandHelp, parseOptions, type Command } from './options.js';
 
-const COMMANDS: Command[] = [trainCommand, evalCommand, predictCommand, graphCommand, dataCommand, lossCommand, gedCommand, wlCommand];
+const COMMANDS: Command[] = [trainCommand, evalCommand, predictCommand, compareCommand, graphCommand, dataCommand, lossCommand, gedCommand, wlCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;

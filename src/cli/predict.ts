@@ -5,6 +5,7 @@ import { alphabetIndex } from '../loss/softGraph.js';
 import { decodeSoftGraph, encodeBatch } from '../model/index.js';
 import { initEngine } from '../model/engine.js';
 import { loadModel } from '../train/trainer.js';
+import { buildersOf } from '../train/data.js';
 import { UserError } from '../util/errors.js';
 import { out } from './io.js';
 import type { Command } from './options.js';
@@ -27,7 +28,7 @@ export const predictCommand: Command = {
     try {
       const cfg = ckpt.config;
       const graphs = texts.map((t, i) => {
-        const g = textToGraph(t, cfg.input_builder);
+        const g = textToGraph(t, buildersOf(cfg).input);
         if (g.nodes.length > cfg.max_input_nodes) throw new UserError(`predict: input ${i + 1} has ${g.nodes.length} graphemes, more than the model's max_input_nodes ${cfg.max_input_nodes}`);
         return g;
       });
@@ -37,7 +38,7 @@ export const predictCommand: Command = {
         const preds = model.predict(encodeBatch(graphs.slice(b, b + cfg.batch_size), index, model.spec.inputTypes, model.spec.maxPositions));
         preds.forEach((p, i) => {
           const g = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
-          const text = graphToText(g, cfg.target_builder);
+          const text = graphToText(g, buildersOf(cfg).target);
           const input = texts[b + i]!;
           lines.push(values.json ? JSON.stringify({ input, text, graph: graphToJson(g) }) : `${input}\t→\t${text}`);
         });

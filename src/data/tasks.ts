@@ -5,7 +5,11 @@ import { mathInputText, mathRecord } from './math.js';
 import type { DataRecord } from './records.js';
 import { STRING_TASKS, stringTaskPair, type StringTask } from './strings.js';
 
-export const TASKS = ['reverse', 'copy', 'sort', 'dedupe', 'math'] as const;
+/**
+ * Built-in tasks. `tree` is the order-ambiguous one: math level 5 (derivatives) as expression
+ * trees, inputs and targets through the Polish builder, target nodes stored in a random order.
+ */
+export const TASKS = ['reverse', 'copy', 'sort', 'dedupe', 'math', 'tree'] as const;
 export type TaskName = (typeof TASKS)[number];
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -23,6 +27,9 @@ export interface TaskSpec {
 
 export const DEFAULT_TASK_SPEC: TaskSpec = { task: 'reverse', levels: [1], alphabet: 'abcdefgh', minLength: 3, maxLength: 6 };
 
+/** The math level of the `tree` task. */
+export const TREE_LEVEL = 5;
+
 export function isTaskName(x: unknown): x is TaskName {
   return typeof x === 'string' && (TASKS as readonly string[]).includes(x);
 }
@@ -37,8 +44,8 @@ export function splitOf(inputText: string): Split {
 }
 
 function draw(spec: TaskSpec, rng: Rng, id: string): DataRecord {
-  if (spec.task === 'math') {
-    const level = rng.pick(spec.levels);
+  if (spec.task === 'math' || spec.task === 'tree') {
+    const level = spec.task === 'tree' ? TREE_LEVEL : rng.pick(spec.levels);
     return { kind: 'math', id, record: mathRecord(rng, level, id) };
   }
   const alphabet = graphemes(spec.alphabet);
@@ -55,7 +62,7 @@ function inputKey(r: DataRecord): string {
  * Throws when the task has too few distinct inputs in that split.
  */
 export function generateRecords(spec: TaskSpec, count: number, seed: number, split: Split | 'all' = 'all'): DataRecord[] {
-  if (!(STRING_TASKS as readonly string[]).includes(spec.task) && spec.task !== 'math') throw new UserError(`unknown task ${JSON.stringify(spec.task)}`);
+  if (!(STRING_TASKS as readonly string[]).includes(spec.task) && spec.task !== 'math' && spec.task !== 'tree') throw new UserError(`unknown task ${JSON.stringify(spec.task)}`);
   if (spec.minLength < 0 || spec.maxLength < spec.minLength) throw new UserError(`length range ${spec.minLength}..${spec.maxLength} is empty`);
   const rng = new Rng(seed);
   const seen = new Set<string>();

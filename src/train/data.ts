@@ -1,6 +1,7 @@
 import { readDataset } from '../data/jsonl.js';
 import { recordTexts, recordToExample, type BuildOptions, type DataRecord, type Example } from '../data/records.js';
 import { generateRecords, splitOf, type TaskSpec } from '../data/tasks.js';
+import type { BuilderName } from '../graph/builders.js';
 import { EDGE_TYPES, type EdgeType, type Graph } from '../graph/types.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -19,9 +20,17 @@ export interface TrainingData {
 /** Salt of the target-shuffling stream, so shuffling does not change which records are drawn. */
 const SHUFFLE_SALT = 0x5eed;
 
-function buildOptions(cfg: TrainConfig, salt: number): BuildOptions {
-  const opts: BuildOptions = { inputBuilder: cfg.input_builder, targetBuilder: cfg.target_builder };
-  if (cfg.shuffle_target_nodes) opts.shuffleTargetNodes = new Rng((cfg.seed ^ SHUFFLE_SALT) + salt);
+/** The text builders of a config's inputs and targets (the `tree` task uses Polish trees for both). */
+export function buildersOf(cfg: TrainConfig): { input: BuilderName; target: BuilderName } {
+  const tree = cfg.task === 'tree' && !cfg.data;
+  return { input: tree ? 'polish' : cfg.input_builder, target: tree ? 'polish' : cfg.target_builder };
+}
+
+/** The builders and shuffling a config implies: the `tree` task fixes them (Polish trees, shuffled targets). */
+export function buildOptions(cfg: TrainConfig, salt: number): BuildOptions {
+  const b = buildersOf(cfg);
+  const opts: BuildOptions = { inputBuilder: b.input, targetBuilder: b.target };
+  if ((cfg.task === 'tree' && !cfg.data) || cfg.shuffle_target_nodes) opts.shuffleTargetNodes = new Rng((cfg.seed ^ SHUFFLE_SALT) + salt);
   return opts;
 }
 
@@ -63,7 +72,7 @@ export function loadTrainingData(cfg: TrainConfig): TrainingData {
     const val = generateRecords(spec, cfg.val_size, cfg.seed * 1000 + 2 * s + 1, 'val');
     return { level, train: toExamples(train, cfg, 10 * s + 1, where), val: toExamples(val, cfg, 10 * s + 2, where) };
   });
-  return { stages, source: `task ${cfg.task}${cfg.task === 'math' ? ` levels ${cfg.levels.join(',')}` : ''}`, hasTexts: true };
+  return { stages, source: `task ${cfg.task}${cfg.task === 'math' ? ` levels ${cfg.levels.join(',')}` : cfg.task === 'tree' ? ' (math level 5 as Polish trees, target nodes shuffled)' : ''}`, hasTexts: true };
 }
 
 /** Edge types present in a set of graphs, in the fixed EDGE_TYPES order. */

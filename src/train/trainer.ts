@@ -9,7 +9,7 @@ import { Rng } from '../util/rng.js';
 import { batchLoss, emptySums, meanTerms, scoreExample, type TermSums } from './batchLoss.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainerState } from './checkpoint.js';
 import { configToYaml, lossConfigOf, type TrainConfig } from './config.js';
-import { edgeTypesOf, loadTrainingData, type TrainingData } from './data.js';
+import { buildersOf, edgeTypesOf, loadTrainingData, type TrainingData } from './data.js';
 import { writeFileAtomic } from './files.js';
 import { writeMetrics, type EpochMetrics, type PendingEpoch } from './metricsLog.js';
 import { MonitorPool } from './monitorPool.js';
@@ -101,7 +101,7 @@ export function validate(model: GraphModel, examples: readonly Example[], target
       const g = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
       decoded.push(g);
       const want = chunk[i]!.targetText;
-      if (hasTexts && want !== undefined && graphToText(g, cfg.target_builder) === want) textHits++;
+      if (hasTexts && want !== undefined && graphToText(g, buildersOf(cfg).target) === want) textHits++;
     });
   }
   return { sums, decoded, textExactMatch: hasTexts ? textHits / Math.max(1, examples.length) : null };

@@ -1,0 +1,151 @@
+import type { BuilderName } from '../graph/builders.js';
+import type { Graph } from '../graph/types.js';
+import type { EpochMetrics } from '../train/metricsLog.js';
+import { graphSvg } from './graphSvg.js';
+import { MODE_COLOURS, esc, lineChart, type Series } from './svg.js';
+
+export interface RunMetrics {
+  mode: string;
+  seed: number;
+  metrics: EpochMetrics[];
+}
+
+export interface GalleryItem {
+  input: string;
+  target: Graph;
+  /** Per mode: the seed-0 model's decoded prediction and which of its nodes the exact GED matched to the target. */
+  predictions: Array<{ mode: string; graph: Graph; matched: boolean[]; targetMatched: boolean[] }>;
+}
+
+export interface ReportInput {
+  title: string;
+  commandLine: string;
+  machine: string;
+  budget: string;
+  modes: string[];
+  runs: RunMetrics[];
+  gallery: GalleryItem[];
+  builder: BuilderName;
+}
+
+interface Row {
+  mode: string;
+  runs: number;
+  exactMatch: [number, number];
+  textExactMatch: [number, number] | null;
+  ged: [number, number];
+  wl: [number, number];
+  valLoss: [number, number];
+}
+
+const meanStd = (xs: number[]): [number, number] => {
+  const m = xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const v = xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1);
+  return [m, xs.length > 1 ? Math.sqrt(v) : 0];
+};
+
+/** Final-epoch validation figures per mode: mean and standard deviation over seeds. */
+export function finalTable(modes: string[], runs: RunMetrics[]): Row[] {
+  return modes.map((mode) => {
+    const finals = runs.filter((r) => r.mode === mode && r.metrics.length > 0).map((r) => r.metrics.at(-1)!);
+    const text = finals.map((f) => f.val.textExactMatch).filter((x): x is number => x !== null);
+    return {
+      mode,
+      runs: finals.length,
+      exactMatch: meanStd(finals.map((f) => f.val.exactMatch)),
+      textExactMatch: text.length === finals.length && text.length > 0 ? meanStd(text) : null,
+      ged: meanStd(finals.map((f) => f.val.ged)),
+      wl: meanStd(finals.map((f) => f.val.wl)),
+      valLoss: meanStd(finals.map((f) => f.val.loss)),
+    };
+  });
+}
+
+const pm = ([m, s]: [number, number], digits = 3): string => `${m.toFixed(digits)} ± ${s.toFixed(digits)}`;
+
+/** The final table as Markdown (report.md, and the README's Results). */
+export function markdownTable(rows: Row[]): string {
+  const lines = ['| loss mode | runs | val exact match | val text exact match | val mean GED | val WL similarity | val loss (own mode) |', '|---|---|---|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.mode} | ${r.runs} | ${pm(r.exactMatch)} | ${r.textExactMatch ? pm(r.textExactMatch) : '—'} | ${pm(r.ged, 2)} | ${pm(r.wl)} | ${pm(r.valLoss, 4)} |`);
+  return lines.join('\n');
+}
+
+function seriesOf(modes: string[], runs: RunMetrics[], pick: (m: EpochMetrics) => number | null): Series[] {
+  return modes.map((mode) => {
+    const rs = runs.filter((r) => r.mode === mode);
+    const n = Math.max(0, ...rs.map((r) => r.metrics.length));
+    const mean: number[] = [];
+    const min: number[] = [];
+    const max: number[] = [];
+    for (let e = 0; e < n; e++) {
+      const vs = rs.map((r) => r.metrics[e]).filter((m): m is EpochMetrics => m !== undefined).map(pick).filter((v): v is number => v !== null && Number.isFinite(v));
+      mean.push(vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : NaN);
+      min.push(vs.length ? Math.min(...vs) : NaN);
+      max.push(vs.length ? Math.max(...vs) : NaN);
+    }
+    return { mode, mean, min, max };
+  });
+}
+
+/** report.md: the command line, budget, machine and the final table. */
+export function reportMarkdown(r: ReportInput): string {
+  return [`# ${r.title}`, '', '```', r.commandLine, '```', '', `Budget: ${r.budget}. Machine: ${r.machine}.`, '', markdownTable(finalTable(r.modes, r.runs)), ''].join('\n');
+}
+
+/**
+ * report.html: one self-contained page (inline CSS and SVG, no script, no external resource; a
+ * Content-Security-Policy forbids any fetch): per-epoch curves per mode with their spread over
+ * seeds, the final table, and a gallery of validation examples drawn as graphs.
+ */
+export function reportHtml(r: ReportInput): string {
+  const charts: Array<[string, (m: EpochMetrics) => number | null]> = [
+    ['validation loss (own mode)', (m) => m.val.loss],
+    ['validation node term', (m) => m.val.node],
+    ['validation edge term', (m) => m.val.edge],
+    ['validation clique term', (m) => m.val.clique],
+    ['validation mean GED', (m) => m.val.ged],
+    ['validation WL similarity', (m) => m.val.wl],
+    ['validation exact match', (m) => m.val.exactMatch],
+    ['training loss (own mode)', (m) => m.train.loss],
+  ];
+  const rows = finalTable(r.modes, r.runs);
+  const legend = r.modes.map((m) => `<span class="key"><span class="swatch" style="background:${MODE_COLOURS[m] ?? '#555'}"></span>${esc(m)}</span>`).join(' ');
+  const table = [
+    '<table class="final"><thead><tr><th>loss mode</th><th>runs</th><th>exact match</th><th>text exact match</th><th>mean GED</th><th>WL similarity</th><th>val loss</th></tr></thead><tbody>',
+    ...rows.map((x) => `<tr data-mode="${esc(x.mode)}"><td>${esc(x.mode)}</td><td>${x.runs}</td><td>${pm(x.exactMatch)}</td><td>${x.textExactMatch ? pm(x.textExactMatch) : '—'}</td><td>${pm(x.ged, 2)}</td><td>${pm(x.wl)}</td><td>${pm(x.valLoss, 4)}</td></tr>`),
+    '</tbody></table>',
+  ].join('');
+  const gallery = r.gallery
+    .map((item) => {
+      const cells = [`<div class="cell"><div class="caption">target</div>${graphSvg(item.target, { builder: r.builder })}</div>`];
+      for (const p of item.predictions) cells.push(`<div class="cell" data-mode="${esc(p.mode)}"><div class="caption" style="color:${MODE_COLOURS[p.mode] ?? '#555'}">${esc(p.mode)}</div>${graphSvg(p.graph, { matched: p.matched, builder: r.builder })}</div>`);
+      return `<div class="example"><div class="input">input: <code>${esc(item.input)}</code></div><div class="cells">${cells.join('')}</div></div>`;
+    })
+    .join('');
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(r.title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:24px;color:#222}
+code,pre{background:#f4f4f4;padding:2px 4px}
+.charts{display:flex;flex-wrap:wrap;gap:12px}
+.chart-title{font-size:12px;font-weight:600}.tick{font-size:10px;fill:#555}
+.key{margin-right:12px}.swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
+table.final{border-collapse:collapse;margin:12px 0}table.final td,table.final th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+.example{border-top:1px solid #ddd;padding:8px 0}.cells{display:flex;flex-wrap:wrap;gap:10px}
+.cell{text-align:center}.caption{font-size:12px;font-weight:600}.node-label{font-size:11px}.decoded{font-family:monospace;font-size:12px}
+</style></head><body>
+<h1>${esc(r.title)}</h1>
+<pre>${esc(r.commandLine)}</pre>
+<p>Budget: ${esc(r.budget)}. Machine: ${esc(r.machine)}. Curves: mean over seeds, band: min–max over seeds.</p>
+<p>${legend}</p>
+<div class="charts">${charts.map(([t, f]) => lineChart(t, seriesOf(r.modes, r.runs, f))).join('')}</div>
+<h2>Final epoch (validation; mean ± standard deviation over seeds)</h2>
+${table}
+<h2>Validation examples</h2>
+<p>Predictions of each mode's first seed. Green nodes are matched to a target node by the exact GED's edit path, red ones are not; the line under a graph is its decoded text.</p>
+<div class="gallery">${gallery}</div>
+</body></html>
+`;
+}
