@@ -19,7 +19,7 @@ export const trainKeysSchema = z.object({
   input_builder: z.enum(BUILDERS).default('words').describe('text → graph builder for inputs'),
   target_builder: z.enum(BUILDERS).default('words').describe('text → graph builder for targets'),
   shuffle_target_nodes: z.boolean().default(false).describe('store target nodes in a random order (order-ambiguous data)'),
-  max_nodes: z.number().int().min(1).max(512).default(8).describe('K: output slots, the largest target the model can produce'),
+  max_nodes: z.number().int().min(0).max(512).default(0).describe('K: output slots, the largest target the model can produce (0: the largest target in the data)'),
   max_input_nodes: z.number().int().min(1).max(4096).default(128).describe('largest input graph accepted'),
   hidden_size: z.number().int().min(4).max(1024).default(64).describe('model width d'),
   heads: z.number().int().min(1).max(32).default(4).describe('attention heads (must divide hidden_size)'),

@@ -41,7 +41,7 @@ function toExamples(records: DataRecord[], cfg: TrainConfig, salt: number, where
     const n = ex.input.nodes.length;
     if (n > cfg.max_input_nodes) throw new UserError(`${where(r)}: input has ${n} nodes, more than max_input_nodes ${cfg.max_input_nodes}; raise --max-input-nodes or shorten the input`);
     const m = ex.target.nodes.length;
-    if (m > cfg.max_nodes) throw new UserError(`${where(r)}: target has ${m} nodes, more than max_nodes K = ${cfg.max_nodes}; raise --max-nodes to at least ${m} or drop the example`);
+    if (cfg.max_nodes > 0 && m > cfg.max_nodes) throw new UserError(`${where(r)}: target has ${m} nodes, more than max_nodes K = ${cfg.max_nodes}; raise --max-nodes to at least ${m} or drop the example`);
     return ex;
   });
 }

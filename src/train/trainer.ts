@@ -51,7 +51,10 @@ function modelSpecFor(cfg: TrainConfig, data: TrainingData): ModelSpec {
     alphabet: buildAlphabet(all.flatMap((e) => [...e.input.nodes, ...e.target.nodes].map((n) => n.label))),
     inputTypes: edgeTypesOf(all.map((e) => e.input)),
     outputTypes: edgeTypesOf(all.map((e) => e.target)),
-    K: cfg.max_nodes,
+    // K = 0 sizes the output to the data: spare slots are slots the loss must delete, and at the
+    // start of training each one pushes existence down (measured: K 8 on math level 1, whose
+    // targets have 1–3 nodes, collapsed to empty outputs; K 4 did not).
+    K: cfg.max_nodes > 0 ? cfg.max_nodes : Math.max(1, ...all.map((e) => e.target.nodes.length)),
     d: cfg.hidden_size,
     heads: cfg.heads,
     encoderLayers: cfg.encoder_layers,
@@ -143,9 +146,10 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
   const monitors = new MonitorPool();
   const parameters = model.parameterCount();
 
+  const summaryConfig = { ...cfg, max_nodes: spec.K };
   reporter.start({
     source: data.source, trainExamples: data.stages[state.levelIndex]!.train.length, valExamples: data.stages[state.levelIndex]!.val.length,
-    parameters, outputDir, resumedAtEpoch: resume ? state.epoch : null, config: cfg,
+    parameters, outputDir, resumedAtEpoch: resume ? state.epoch : null, config: summaryConfig,
   });
 
   let stopSignal: string | null = null;
