@@ -1,7 +1,9 @@
 """The structural loss of STRUCTURAL_LOSS.md in PyTorch (float64, one thread), as the side-by-side
-reference for bench/loss: same assignment (balanced start, context, refinement), same terms,
+reference for bench/loss: same assignment (balanced start with the epsilon-scaled retry,
+context with its dummy costs, label-priced substitutions, refinement), same terms,
 gradients by autograd. Reads cases as JSON on stdin, prints one JSON line per case."""
 import json
+import math
 import sys
 import time
 
@@ -32,7 +34,10 @@ def prepare(case, e, pi, A):
     C[:K, :m] = e[:, None] * (1 - pij) + (1 - e[:, None]) * c["node_insertion_cost"]
     C[:K, m] = e * c["node_deletion_cost"]
     C[K, :m] = c["node_insertion_cost"]
-    return y, B, Ap, U, V, C
+    # The assignment's node cost: substitutions priced by their label alone.
+    Cm = C.clone()
+    Cm[:K, :m] = 1 - pij
+    return y, B, Ap, U, V, C, Cm
 
 
 def terms(case, Ap, B, U, V, C, P):
@@ -62,6 +67,8 @@ def context_cost(case, e, pi, y, Ap, B):
     for j, l in enumerate(y.tolist()):
         Z0[j, col[l] if l >= 0 else q] = 1
     cost = torch.zeros(K, m)
+    dele = torch.zeros(K)
+    ins = torch.zeros(m)
     for r in Ap:
         for down in (True, False):
             A = Ap[r] if down else Ap[r].T
@@ -69,17 +76,21 @@ def context_cost(case, e, pi, y, Ap, B):
             X, mx, Z, mz = X0, e.clone(), Z0, torch.ones(m)
             for _ in range(hops):
                 X, mx, Z, mz = A @ X, A @ mx, Bt @ Z, Bt @ mz
+                # the dummies' context: distance to an empty neighbourhood
+                dele = dele + 0.5 * mx / mx.clamp(min=1)
+                ins = ins + 0.5 * mz / mz.clamp(min=1)
                 inside = X[:, :q].sum(1)
                 outside = (mx - inside).clamp(min=0)
                 d = outside[:, None] + Z[None, :, q] + (X[:, None, :q] - Z[None, :, :q]).abs().sum(2)
                 cost = cost + 0.5 * d / torch.maximum(torch.ones(K, m), torch.maximum(mx[:, None], mz[None, :]))
-    return cost
+    return cost, dele, ins
 
 
-def sinkhorn(M, a, b, tau, iters, tol):
+def sinkhorn(M, a, b, tau, iters, tol, g0=None):
     L = -M / tau
     la, lb = a.log(), b.log()
-    v = -0.5 * L.max(0).values + 0.5 * lb  # balanced start, as in grapheme (differentiated too)
+    # balanced start, as in grapheme (differentiated too); or given potentials in cost units
+    v = -0.5 * L.max(0).values + 0.5 * lb if g0 is None else g0 / tau
     u = None
     it = 0
     err = float("inf")
@@ -92,17 +103,32 @@ def sinkhorn(M, a, b, tau, iters, tol):
         u = la - lse
         v = lb - torch.logsumexp(L + u[:, None], 0)
         it += 1
-    return torch.exp(L + u[:, None] + v[None, :]), it, err
+    return torch.exp(L + u[:, None] + v[None, :]), it, err, v * tau
+
+
+def sinkhorn_envelope(M, a, b, tau, iters, tol):
+    """The plain run; if it does not converge, an epsilon-scaled start (stages at tau*2^s, 8
+    iterations each) and a second run, keeping the plan with the lower marginal error."""
+    P, it, err, _ = sinkhorn(M, a, b, tau, iters, tol)
+    if err < tol:
+        return P, it, err
+    rng = float(M.max() - M.min())
+    stages = min(30, math.ceil(math.log2(rng / tau))) if rng > tau else 0
+    g = None
+    for s in range(stages, 0, -1):
+        _, _, _, g = sinkhorn(M, a, b, tau * 2 ** s, 8, 1e-9, g)
+    P2, it2, err2, _ = sinkhorn(M, a, b, tau, iters, tol, g if g is not None else torch.zeros(M.shape[1]))
+    return (P2, it2, err2) if err2 <= err else (P, it, err)
 
 
 def loss(case, e, pi, A):
     c = case["cfg"]
     K, m = case["K"], case["m"]
-    y, B, Ap, U, V, C = prepare(case, e, pi, A)
+    y, B, Ap, U, V, C, Cm = prepare(case, e, pi, A)
     a = torch.ones(K + 1); a[K] = m
     b = torch.ones(m + 1); b[m] = K
     with torch.no_grad():
-        ctx = c["context_weight"] * context_cost(case, e, pi, y, Ap, B)
+        ctx, ctx_del, ctx_ins = (c["context_weight"] * x for x in context_cost(case, e, pi, y, Ap, B))
     P = None
     T = c["structure_iterations"]
     for t in range(1, T + 1):
@@ -115,9 +141,14 @@ def loss(case, e, pi, A):
             (g,) = torch.autograd.grad(c["beta"] * ed + c["gamma"] * cl, S)
             struct[:K, :m] = g
         struct[:K, :m] += ctx
+        struct[:K, m] += ctx_del
+        struct[K, :m] += ctx_ins
         unrolled = c["gradient"] == "unrolled" and t == T
-        Mc = c["alpha"] * (C if unrolled else C.detach()) + struct
-        P, it, err = sinkhorn(Mc, a, b, c["sinkhorn_temperature"], c["sinkhorn_iterations"], c["sinkhorn_tolerance"])
+        Mc = c["alpha"] * (Cm if unrolled else Cm.detach()) + struct
+        if unrolled:
+            P, it, err, _ = sinkhorn(Mc, a, b, c["sinkhorn_temperature"], c["sinkhorn_iterations"], c["sinkhorn_tolerance"])
+        else:
+            P, it, err = sinkhorn_envelope(Mc, a, b, c["sinkhorn_temperature"], c["sinkhorn_iterations"], c["sinkhorn_tolerance"])
         if not unrolled:
             P = P.detach()
     node, edge, clique = terms(case, Ap, B, U, V, C, P)

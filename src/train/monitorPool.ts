@@ -1,13 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import { computeMonitors, type MonitorRequest, type MonitorResult } from './monitors.js';
+import type { MonitorRequest, MonitorResult } from './monitors.js';
 
 /** One worker thread scoring validation graphs while the main thread trains; requests are answered in order. */
 export class MonitorPool {
-  private worker: Worker | null;
+  private worker: Worker | null = new Worker(new URL('./monitorWorker.js', import.meta.url));
   private queue: Array<{ resolve: (r: MonitorResult) => void; reject: (e: Error) => void }> = [];
 
-  constructor(inline = false) {
-    this.worker = inline ? null : new Worker(new URL('./monitorWorker.js', import.meta.url));
+  constructor() {
     this.worker?.on('message', (msg: { ok: boolean; result?: MonitorResult; error?: string }) => {
       const next = this.queue.shift();
       if (!next) return;
@@ -22,7 +21,7 @@ export class MonitorPool {
   }
 
   run(req: MonitorRequest): Promise<MonitorResult> {
-    if (!this.worker) return Promise.resolve(computeMonitors(req));
+    if (!this.worker) return Promise.reject(new Error('monitor pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ resolve, reject });
       this.worker!.postMessage(req);
