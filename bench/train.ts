@@ -42,7 +42,7 @@ if (process.argv[2] === '--child') {
 const epochs = arg('--epochs', '3');
 const size = arg('--train-size', '1024');
 const self = fileURLToPath(import.meta.url);
-console.log(`bench/train: reverse task, ${size} training examples × ${epochs} epochs, default model (d 64, K 8), batch 32, one process per mode`);
+console.log(`bench/train: reverse task, ${size} training examples × ${epochs} epochs, default model (d 64, K sized to the data: 6), batch 32, one process per mode`);
 console.log('examples/s is the training loop alone (validation and monitors excluded); peak RSS of the whole process\n');
 console.log('| loss mode | examples/s | peak RSS MB | peak tfjs tensor MB | final train loss |');
 console.log('|---|---|---|---|---|');
