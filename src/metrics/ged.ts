@@ -345,7 +345,15 @@ function editPathOf(p: GedProblem, phi: Int32Array): { nodeMap: Array<[NodeId, N
 }
 
 function result(p: GedProblem, lowerBound: number, upperBound: number, exact: boolean, phi: Int32Array, start: number): GedResult {
-  return { ged: upperBound, lowerBound, upperBound, exact, timeMs: performance.now() - start, ...editPathOf(p, phi) };
+  const timeMs = performance.now() - start;
+  // The node map and edit path are built on first access: monitors read only the numbers, and
+  // listing an edit path's operations cost more than the bipartite bound itself.
+  let path: ReturnType<typeof editPathOf> | undefined;
+  const built = (): ReturnType<typeof editPathOf> => (path ??= editPathOf(p, Int32Array.from(phi)));
+  const r = { ged: upperBound, lowerBound, upperBound, exact, timeMs } as GedResult;
+  Object.defineProperty(r, 'nodeMap', { get: () => built().nodeMap, enumerable: true });
+  Object.defineProperty(r, 'editPath', { get: () => built().editPath, enumerable: true });
+  return r;
 }
 
 /** Riesen–Bunke bipartite GED approximation: one linear assignment; `ged` is the upper bound, with the matching's lower bound beside it. */
