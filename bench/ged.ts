@@ -125,7 +125,7 @@ function edit(r: Rng, t: string): string {
   for (let k = 0; k < 2; k++) cs[r.int(0, cs.length - 1)] = 'xyz'[r.int(0, 2)]!;
   return cs.join('');
 }
-console.log('\nbipartite GED (Riesen–Bunke, one assignment; bpGed with its edit path) on 20-node pairs\n');
+console.log('\nbipartite GED (Riesen–Bunke, one assignment; bpGed, whose node map and edit path are built only when read) on 20-node pairs\n');
 console.log('| graphs | pairs | edges per graph | µs per pair | mean upper − lower |');
 console.log('|---|---|---|---|---|');
 bpRow('text (words builder, 2 substitutions)', Array.from({ length: 500 }, () => {
