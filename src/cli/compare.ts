@@ -58,7 +58,7 @@ export const compareCommand: Command = {
     modes: { kind: 'string', default: 'structural,cross-entropy,hybrid', help: 'loss modes to compare, comma-separated', arg: 'LIST' },
     seeds: { kind: 'integer', min: 1, max: 100, default: 2, help: 'seeds per mode (seed, seed+1, …)', arg: 'N' },
   },
-  examples: ['grapheme compare --task reverse --seeds 2 --output runs/compare-reverse', 'grapheme compare --task tree --train-size 140 --val-size 15 --epochs 30 --modes structural,cross-entropy'],
+  examples: ['grapheme compare --task reverse --seeds 2 --output runs/compare-reverse', 'grapheme compare --task tree --train-size 132 --val-size 17 --epochs 30 --modes structural,cross-entropy'],
   async run(args) {
     const base = configFromArgs(args);
     const modes = parseModes(String(args.values.modes));

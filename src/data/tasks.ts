@@ -6,7 +6,7 @@ import type { DataRecord } from './records.js';
 import { STRING_TASKS, stringTaskPair, type StringTask } from './strings.js';
 
 /**
- * Built-in tasks. `tree` is the order-ambiguous one: math level 5 (derivatives) as expression
+ * Built-in tasks. `tree` is the order-ambiguous one: math level 6 (antiderivatives) as expression
  * trees, inputs and targets through the Polish builder, target nodes stored in a random order.
  */
 export const TASKS = ['reverse', 'copy', 'sort', 'dedupe', 'math', 'tree'] as const;
@@ -28,7 +28,7 @@ export interface TaskSpec {
 export const DEFAULT_TASK_SPEC: TaskSpec = { task: 'reverse', levels: [1], alphabet: 'abcdefgh', minLength: 3, maxLength: 6 };
 
 /** The math level of the `tree` task. */
-export const TREE_LEVEL = 5;
+export const TREE_LEVEL = 6;
 
 export function isTaskName(x: unknown): x is TaskName {
   return typeof x === 'string' && (TASKS as readonly string[]).includes(x);

@@ -72,7 +72,7 @@ export function loadTrainingData(cfg: TrainConfig): TrainingData {
     const val = generateRecords(spec, cfg.val_size, cfg.seed * 1000 + 2 * s + 1, 'val');
     return { level, train: toExamples(train, cfg, 10 * s + 1, where), val: toExamples(val, cfg, 10 * s + 2, where) };
   });
-  return { stages, source: `task ${cfg.task}${cfg.task === 'math' ? ` levels ${cfg.levels.join(',')}` : cfg.task === 'tree' ? ' (math level 5 as Polish trees, target nodes shuffled)' : ''}`, hasTexts: true };
+  return { stages, source: `task ${cfg.task}${cfg.task === 'math' ? ` levels ${cfg.levels.join(',')}` : cfg.task === 'tree' ? ' (math level 6 as Polish trees, target nodes shuffled)' : ''}`, hasTexts: true };
 }
 
 /** Edge types present in a set of graphs, in the fixed EDGE_TYPES order. */
