@@ -7,6 +7,9 @@ import { resolveLossConfig, type LossConfig } from '../src/loss/config.js';
 import { crossEntropyLoss, hybridLoss } from '../src/loss/crossEntropy.js';
 import { softGraphFromGraph, targetFromGraph, type SoftGraph, type TargetGraph } from '../src/loss/softGraph.js';
 import { structuralLoss, structuralLossAtPlan } from '../src/loss/structural.js';
+import { matchedCrossEntropy, matchedCrossEntropyAtPlan } from '../src/loss/matched.js';
+import { textToGraph } from '../src/graph/builders.js';
+import { shuffleNodes } from '../src/data/records.js';
 import { sinkhornAdjoint, sinkhornLog } from '../src/match/sinkhorn.js';
 import { Rng } from '../src/util/rng.js';
 import {
@@ -88,12 +91,12 @@ test('sinkhorn: no NaN or Inf for tiny τ, huge cost ranges, and empty sides', (
 
 const LABEL_ONLY = { context_weight: 0, structure_iterations: 1, sinkhorn_tolerance: 1e-300 };
 
-function lossGradCheck(p: SoftGraph, t: TargetGraph, cfg: LossConfig, value: () => number, grads: ReturnType<typeof structuralLoss>['gradients'], what: string): void {
+function lossGradCheck(p: SoftGraph, t: TargetGraph, cfg: LossConfig, value: () => number, grads: ReturnType<typeof structuralLoss>['gradients'], what: string, h = 1e-4): void {
   const checks: Array<[string, Float64Array, Float64Array]> = [['exist', p.exist, grads.exist], ['labels', p.labels, grads.labels]];
   for (const r of EDGE_TYPES) if (p.edges[r]) checks.push([r, p.edges[r]!, grads.edges[r]!]);
   // Relative to the largest gradient entry over all inputs: entries far below it are dominated by
   // float64 rounding in any finite difference, and would make a per-entry ratio meaningless.
-  const fds = checks.map(([, x]) => finiteDifference(x, value));
+  const fds = checks.map(([, x]) => finiteDifference(x, value, h));
   let scale = 0;
   for (const [, , g] of checks) for (const v of g) scale = Math.max(scale, Math.abs(v));
   checks.forEach(([name, , g], c) => {
@@ -288,4 +291,29 @@ test('loss config: defaults of the design, errors that name the key', () => {
   assert.throws(() => resolveLossConfig({ hybrid_lambda: 1.5 }), /key "hybrid_lambda"/);
   assert.throws(() => resolveLossConfig({ sinkhorn_iterations: 0 }), /key "sinkhorn_iterations"/);
   assert.throws(() => resolveLossConfig({ alpah: 1 }), /unknown key "alpah"/);
+});
+
+test('matched cross-entropy: gradients equal finite differences at a frozen plan; order-free; a perfect prediction scores ~0', () => {
+  const cfg = resolveLossConfig({ loss_mode: 'matched' });
+  for (const { p, t, trial } of gradientCases(31, 5)) {
+    const r = matchedCrossEntropy(p, t, cfg);
+    const P = r.assignment!;
+    assert.ok(Number.isFinite(r.total) && r.total >= 0);
+    assert.ok(Math.abs(matchedCrossEntropyAtPlan(p, t, P).total - r.total) < 1e-12);
+    // −log of probabilities near 0 curves sharply: a smaller step keeps the five-point stencil exact.
+    lossGradCheck(p, t, cfg, () => matchedCrossEntropyAtPlan(p, t, P).total, r.gradients, `matched trial ${trial}`, 1e-6);
+  }
+  // Order-free: permuting the slots, or the target's nodes, leaves the value unchanged.
+  const rng = new Rng(4);
+  const p = randomSoftGraph(rng, 7, 5);
+  const t = randomTarget(rng, 5, 5);
+  const base = matchedCrossEntropy(p, t, cfg).total;
+  const perm = rng.shuffle([0, 1, 2, 3, 4, 5, 6]);
+  assert.ok(Math.abs(matchedCrossEntropy(permuteSlots(p, perm), t, cfg).total - base) < 1e-9 * Math.max(1, base));
+  const alphabet = ['h', 'e', 'l', 'o'];
+  const hello = targetFromGraph(textToGraph('hello'), alphabet);
+  const perfect = matchedCrossEntropy(softGraphFromGraph(textToGraph('hello'), alphabet), hello, cfg).total;
+  assert.ok(perfect < 0.01 * 5, `perfect "hello": ${perfect}`);
+  const shuffled = targetFromGraph(shuffleNodes(textToGraph('hello'), new Rng(9)), alphabet);
+  assert.ok(Math.abs(matchedCrossEntropy(softGraphFromGraph(textToGraph('hello'), alphabet), shuffled, cfg).total - perfect) < 1e-6);
 });

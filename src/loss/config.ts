@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 
-export const LOSS_MODES = ['structural', 'cross-entropy', 'hybrid'] as const;
+export const LOSS_MODES = ['structural', 'cross-entropy', 'hybrid', 'matched'] as const;
 export type LossMode = (typeof LOSS_MODES)[number];
 export const GRADIENT_MODES = ['envelope', 'unrolled'] as const;
 
 /** The loss keys of the config, with the defaults of STRUCTURAL_LOSS.md. */
 export const lossConfigSchema = z
   .object({
-    loss_mode: z.enum(LOSS_MODES).default('structural').describe('structural | cross-entropy | hybrid'),
+    loss_mode: z.enum(LOSS_MODES).default('structural').describe('structural | cross-entropy | hybrid | matched (cross-entropy on the structural assignment)'),
     alpha: z.number().min(0).default(1.0).describe('weight of the node term'),
     beta: z.number().min(0).default(0.5).describe('weight of the edge term'),
     gamma: z.number().min(0).default(2.0).describe('weight of the clique (triangle) term'),

@@ -479,3 +479,9 @@ function addUnionGradient(pr: Prepared, r: EdgeType, gU: Float64Array, gamma: nu
     }
   }
 }
+
+/** The soft assignment alone ((K+1)×(m+1) plan and its Sinkhorn report), as the structural loss finds it. */
+export function structuralAssignment(p: SoftGraph, t: TargetGraph, cfg: LossConfig): { P: Float64Array; report: SinkhornReport } {
+  const { P, report } = assign(prepare(p, t, cfg), p, t, cfg);
+  return { P, report };
+}

@@ -4,7 +4,7 @@ export function esc(s: string): string {
 }
 
 /** One colour per loss mode, fixed so every chart and legend agrees. */
-export const MODE_COLOURS: Record<string, string> = { structural: '#1f77b4', 'cross-entropy': '#d62728', hybrid: '#2ca02c' };
+export const MODE_COLOURS: Record<string, string> = { structural: '#1f77b4', 'cross-entropy': '#d62728', hybrid: '#2ca02c', matched: '#ff7f0e' };
 
 export interface Series {
   mode: string;
