@@ -201,6 +201,24 @@ function localDegrees(a: Uint8Array, n: number, nodes: Int32Array, r: number, ty
 }
 
 /**
+ * Cost of inserting (or deleting) each of `count` nodes: the node cost, every edge to the
+ * `nfixed` already-placed nodes, and half of its local typed degree among the open ones. Written
+ * into `out`; returns the sum.
+ */
+function dummyCosts(adj: Uint8Array, n: number, nodes: Int32Array, count: number, fixed: Int32Array, nfixed: number, rem: Int32Array, D: number, nodeCost: number, edgeCost: number, out: Float64Array): number {
+  let total = 0;
+  for (let a = 0; a < count; a++) {
+    const u = nodes[a]!;
+    let edges = 0;
+    for (let x = 0; x < nfixed; x++) edges += POPCOUNT[adj[u * n + fixed[x]!]!]! + POPCOUNT[adj[fixed[x]! * n + u]!]!;
+    let local = 0;
+    for (let t = 0; t < D; t++) local += rem[a * D + t]!;
+    total += out[a] = nodeCost + (edges + 0.5 * local) * edgeCost;
+  }
+  return total;
+}
+
+/**
  * Lower bound on the cost of completing a partial node map, and the completion attaining it: a
  * linear assignment of the undecided g1 nodes (`rows`) to free g2 nodes or to deletion, each pair
  * priced at its node cost, the exact cost of its edges to decided nodes, and half the typed-degree
@@ -232,23 +250,9 @@ function completionBound(p: GedProblem, s: PartialMap, rows: Int32Array): Comple
   const edel = c.edgeDeletion;
   const eins = c.edgeInsertion;
   const sub = c.nodeSubstitution;
-  let baseline = 0;
-  for (let b = 0; b < r2; b++) {
-    const k = cols[b]!;
-    let edges = 0;
-    for (let x = 0; x < nu; x++) edges += POPCOUNT[a2[k * n2 + usedCols[x]!]!]! + POPCOUNT[a2[usedCols[x]! * n2 + k]!]!;
-    let local = 0;
-    for (let t = 0; t < D; t++) local += rem2[b * D + t]!;
-    baseline += insertion[b] = c.nodeInsertion + (edges + 0.5 * local) * eins;
-  }
-  for (let a = 0; a < r1; a++) {
-    const u = rows[a]!;
-    let edges = 0;
-    for (let x = 0; x < nd; x++) edges += POPCOUNT[a1[u * n1 + decided[x]!]!]! + POPCOUNT[a1[decided[x]! * n1 + u]!]!;
-    let local = 0;
-    for (let t = 0; t < D; t++) local += rem1[a * D + t]!;
-    baseline += deletion[a] = c.nodeDeletion + (edges + 0.5 * local) * edel;
-  }
+  const baseline =
+    dummyCosts(a2, n2, cols, r2, usedCols, nu, rem2, D, c.nodeInsertion, eins, insertion) +
+    dummyCosts(a1, n1, rows, r1, decided, nd, rem1, D, c.nodeDeletion, edel, deletion);
   images.fill(-1, 0, r1);
   if (r1 === 0 || r2 === 0) return { bound: baseline, images };
   // saving[a*r2+b] = s(u,k): negative when substituting beats deleting u and inserting k.

@@ -43,7 +43,7 @@ export function lineChart(title: string, series: Series[], opts: { width?: numbe
   parts.push(`<text x="${W / 2}" y="${H - 3}" text-anchor="middle" class="tick">epoch</text>`);
   for (const s of series) {
     const colour = MODE_COLOURS[s.mode] ?? '#555';
-    const idx = s.mean.map((v, i) => i).filter((i) => Number.isFinite(s.mean[i]));
+    const idx = s.mean.map((_, i) => i).filter((i) => Number.isFinite(s.mean[i]));
     if (idx.length === 0) continue;
     const band = [...idx.map((i) => `${x(i).toFixed(1)},${y(s.max[i]!).toFixed(1)}`), ...[...idx].reverse().map((i) => `${x(i).toFixed(1)},${y(s.min[i]!).toFixed(1)}`)];
     parts.push(`<polygon class="spread" data-mode="${esc(s.mode)}" points="${band.join(' ')}" fill="${colour}" fill-opacity="0.15" stroke="none"/>`);
