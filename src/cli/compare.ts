@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { LOSS_MODES, type LossMode } from '../loss/config.js';
-import { alphabetIndex } from '../loss/softGraph.js';
 import { exactGed } from '../metrics/ged.js';
-import { decodeSoftGraph, encodeBatch } from '../model/index.js';
+import { decodeSoftGraph } from '../model/index.js';
 import { initEngine } from '../model/engine.js';
 import { reportHtml, reportMarkdown, finalTable, type GalleryItem, type RunMetrics } from '../report/report.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/config.js';
@@ -34,13 +33,10 @@ function gallery(cfg: TrainConfig, runDirs: Map<LossMode, string>): GalleryItem[
   for (const [mode, dir] of runDirs) {
     const { model } = loadModel(dir);
     try {
-      const preds = model.predict(encodeBatch(val.map((e) => e.input), alphabetIndex(model.spec.alphabet), model.spec.inputTypes, model.spec.maxPositions));
-      preds.forEach((p, i) => {
+      model.predictGraphs(val.map((e) => e.input)).forEach((p, i) => {
         const graph = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
-        const r = exactGed(graph, val[i]!.target, { timeMs: 200 });
-        const matched = r.nodeMap.map(([, to]) => to !== null);
-        const hit = new Set(r.nodeMap.map(([, to]) => to).filter((x) => x !== null));
-        items[i]!.predictions.push({ mode, graph, matched, targetMatched: val[i]!.target.nodes.map((n) => hit.has(n.id)) });
+        const matched = exactGed(graph, val[i]!.target, { timeMs: 200 }).nodeMap.map(([, to]) => to !== null);
+        items[i]!.predictions.push({ mode, graph, matched });
       });
     } finally {
       model.dispose();

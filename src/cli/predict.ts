@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { graphToText, textToGraph } from '../graph/builders.js';
 import { graphToJson } from '../graph/io.js';
-import { alphabetIndex } from '../loss/softGraph.js';
-import { decodeSoftGraph, encodeBatch } from '../model/index.js';
+import { decodeSoftGraph } from '../model/index.js';
 import { initEngine } from '../model/engine.js';
 import { loadModel } from '../train/trainer.js';
 import { buildersOf } from '../train/data.js';
@@ -32,17 +31,12 @@ export const predictCommand: Command = {
         if (g.nodes.length > cfg.max_input_nodes) throw new UserError(`predict: input ${i + 1} has ${g.nodes.length} graphemes, more than the model's max_input_nodes ${cfg.max_input_nodes}`);
         return g;
       });
-      const index = alphabetIndex(model.spec.alphabet);
-      const lines: string[] = [];
-      for (let b = 0; b < graphs.length; b += cfg.batch_size) {
-        const preds = model.predict(encodeBatch(graphs.slice(b, b + cfg.batch_size), index, model.spec.inputTypes, model.spec.maxPositions));
-        preds.forEach((p, i) => {
-          const g = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
-          const text = graphToText(g, buildersOf(cfg).target);
-          const input = texts[b + i]!;
-          lines.push(values.json ? JSON.stringify({ input, text, graph: graphToJson(g) }) : `${input}\t→\t${text}`);
-        });
-      }
+      const lines = model.predictGraphs(graphs, cfg.batch_size).map((p, i) => {
+        const g = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
+        const text = graphToText(g, buildersOf(cfg).target);
+        const input = texts[i]!;
+        return values.json ? JSON.stringify({ input, text, graph: graphToJson(g) }) : `${input}\t→\t${text}`;
+      });
       out(lines.join('\n'));
       return 0;
     } finally {

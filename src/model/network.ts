@@ -1,7 +1,9 @@
 import type { EdgeType } from '../graph/types.js';
 import type { SoftGraph, SoftGraphGradients } from '../loss/softGraph.js';
 import { Rng } from '../util/rng.js';
-import type { EncodedBatch } from './batch.js';
+import type { Graph } from '../graph/types.js';
+import { alphabetIndex } from '../loss/softGraph.js';
+import { encodeBatch, type EncodedBatch } from './batch.js';
 import { matMul, tf } from './engine.js';
 
 /** Everything that fixes the shapes of a model: saved with it, checked on load. */
@@ -219,8 +221,18 @@ export class GraphModel {
     return { exist, labels, edges };
   }
 
-  /** Predictions as plain SoftGraphs (Float64), no gradient tape. */
-  predict(batch: EncodedBatch): SoftGraph[] {
+  /** Predictions for input graphs as plain SoftGraphs (Float64), in padded batches of `batchSize`; no gradient tape. */
+  predictGraphs(graphs: readonly Graph[], batchSize = 32): SoftGraph[] {
+    this.index ??= alphabetIndex(this.spec.alphabet);
+    const out: SoftGraph[] = [];
+    for (let b = 0; b < graphs.length; b += batchSize) out.push(...this.predict(encodeBatch(graphs.slice(b, b + batchSize), this.index, this.spec.inputTypes, this.spec.maxPositions)));
+    return out;
+  }
+
+  private index: Map<string, number> | undefined;
+
+  /** Predictions for one encoded batch. */
+  private predict(batch: EncodedBatch): SoftGraph[] {
     const [e, l, g] = tf.tidy(() => {
       const o = this.forward(batch);
       return [o.exist, o.labels, o.edges];

@@ -14,7 +14,7 @@ export interface GalleryItem {
   input: string;
   target: Graph;
   /** Per mode: the seed-0 model's decoded prediction and which of its nodes the exact GED matched to the target. */
-  predictions: Array<{ mode: string; graph: Graph; matched: boolean[]; targetMatched: boolean[] }>;
+  predictions: Array<{ mode: string; graph: Graph; matched: boolean[] }>;
 }
 
 export interface ReportInput {

@@ -91,22 +91,17 @@ export function loadModel(path: string): { ckpt: Checkpoint; model: GraphModel }
 
 /** Validation of one model state on a set of examples: loss terms, decoded graphs, text exact match. */
 export function validate(model: GraphModel, examples: readonly Example[], targets: readonly TargetGraph[], cfg: TrainConfig, hasTexts: boolean, batchSize: number) {
-  const index = alphabetIndex(model.spec.alphabet);
   const lossCfg = lossConfigOf(cfg);
+  const builder = buildersOf(cfg).target;
   const sums = emptySums();
-  const decoded: Example['target'][] = [];
   let textHits = 0;
-  for (let b = 0; b < examples.length; b += batchSize) {
-    const chunk = examples.slice(b, b + batchSize);
-    const preds = model.predict(encodeBatch(chunk.map((e) => e.input), index, model.spec.inputTypes, model.spec.maxPositions));
-    preds.forEach((p, i) => {
-      scoreExample(p, targets[b + i]!, lossCfg, sums);
-      const g = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
-      decoded.push(g);
-      const want = chunk[i]!.targetText;
-      if (hasTexts && want !== undefined && graphToText(g, buildersOf(cfg).target) === want) textHits++;
-    });
-  }
+  const decoded = model.predictGraphs(examples.map((e) => e.input), batchSize).map((p, i) => {
+    scoreExample(p, targets[i]!, lossCfg, sums);
+    const g = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
+    const want = examples[i]!.targetText;
+    if (hasTexts && want !== undefined && graphToText(g, builder) === want) textHits++;
+    return g;
+  });
   return { sums, decoded, textExactMatch: hasTexts ? textHits / Math.max(1, examples.length) : null };
 }
 
