@@ -98,6 +98,8 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
   const { node_insertion_cost: cIns, node_deletion_cost: cDel } = cfg;
   const L = p.L;
   const C = new Float64Array((K + 1) * (m + 1));
+  // Cm, the assignment's node cost, is C with each substitution priced by its label alone.
+  const Cm = new Float64Array((K + 1) * (m + 1));
   for (let i = 0; i < K; i++) {
     const ei = e[i]!;
     const row = i * (m + 1);
@@ -105,18 +107,11 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
       const y = t.labels[j]!;
       const pij = y >= 0 ? p.labels[i * L + y]! : 0;
       C[row + j] = ei * (1 - pij) + (1 - ei) * cIns;
+      Cm[row + j] = 1 - pij;
     }
-    C[row + m] = ei * cDel;
+    C[row + m] = Cm[row + m] = ei * cDel;
   }
-  for (let j = 0; j < m; j++) C[K * (m + 1) + j] = cIns;
-  // The assignment's node cost: C with the substitution block replaced by the label cost alone.
-  const Cm = Float64Array.from(C);
-  for (let i = 0; i < K; i++) {
-    for (let j = 0; j < m; j++) {
-      const y = t.labels[j]!;
-      Cm[i * (m + 1) + j] = 1 - (y >= 0 ? p.labels[i * L + y]! : 0);
-    }
-  }
+  for (let j = 0; j < m; j++) C[K * (m + 1) + j] = Cm[K * (m + 1) + j] = cIns;
   const trV3 = m > 0 ? traceCube(V, matmul(V, V, m, m, m), m) : 0;
   return { K, m, types, Ap, B, Bpairs, U, V, trV3, C, Cm };
 }
