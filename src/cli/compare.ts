@@ -14,7 +14,7 @@ import { loadModel, train, type TrainReporter } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { info, out } from './io.js';
 import type { Command } from './options.js';
-import { configFromArgs, configOptionSpecs, epochLine } from './train.js';
+import { configFromArgs, configOptionSpecs, defaultRunDir, epochLine } from './train.js';
 
 const GALLERY_SIZE = 6;
 
@@ -59,7 +59,7 @@ export const compareCommand: Command = {
     const base = configFromArgs(args);
     const modes = parseModes(String(args.values.modes));
     const seeds = args.values.seeds as number;
-    const outputDir = base.output ?? join('runs', `compare-${base.data ? 'data' : base.task}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`);
+    const outputDir = base.output ?? defaultRunDir(base, 'compare-', '');
     if (existsSync(join(outputDir, 'summary.json'))) throw new UserError(`compare: ${outputDir} already holds a comparison (summary.json); choose another --output`);
     await initEngine();
     const runs: RunMetrics[] = [];

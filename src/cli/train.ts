@@ -90,9 +90,10 @@ export function makeReporter(json: boolean): TrainReporter {
   };
 }
 
-function defaultOutput(cfg: TrainConfig): string {
+/** Default output directory of a run: runs/<prefix><data|task>-<suffix>-<UTC time as YYYYMMDD-HHMMSS>. */
+export function defaultRunDir(cfg: TrainConfig, prefix: string, suffix: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return join('runs', `${cfg.data ? 'data' : cfg.task}-${cfg.loss_mode}-${stamp}`);
+  return join('runs', `${prefix}${cfg.data ? 'data' : cfg.task}${suffix ? `-${suffix}` : ''}-${stamp}`);
 }
 
 export const trainCommand: Command = {
@@ -120,13 +121,12 @@ export const trainCommand: Command = {
       const path = checkpointPath(values.resume);
       resume = readCheckpoint(path);
       if (typeof values.config === 'string') throw new UserError('train: --resume continues with the checkpoint\'s own config; --config cannot be combined with it');
-      const changed = Object.keys(trainConfigSchema.shape).filter((k) => given.has(flagName(k)) && !RESUMABLE_KEYS.has(k));
-      const differing = changed.filter((k) => JSON.stringify(partialFromFlags(trainConfigSchema, values, given)[k]) !== JSON.stringify(resume!.config[k as keyof TrainConfig]));
-      if (differing.length > 0) {
-        const k = differing[0]!;
+      // The flags given, converted once: any that is not resumable must repeat the checkpoint's value.
+      const overrides = partialFromFlags(trainConfigSchema, values, given);
+      const k = Object.keys(overrides).find((key) => !RESUMABLE_KEYS.has(key) && JSON.stringify(overrides[key]) !== JSON.stringify(resume!.config[key as keyof TrainConfig]));
+      if (k !== undefined) {
         throw new UserError(`train: --${flagName(k)} differs from the checkpoint (${JSON.stringify(resume.config[k as keyof TrainConfig])}); a resumed run keeps its config (only ${[...RESUMABLE_KEYS].map((x) => `--${flagName(x)}`).join(', ')} may change) — start a new run instead`);
       }
-      const overrides = partialFromFlags(trainConfigSchema, values, given);
       const merged: Record<string, unknown> = { ...resume.config };
       for (const k of RESUMABLE_KEYS) if (k in overrides) merged[k] = overrides[k];
       cfg = resolveTrainConfig({ flags: merged });
@@ -138,7 +138,7 @@ export const trainCommand: Command = {
       }
     } else {
       cfg = configFromArgs(args);
-      outputDir = cfg.output ?? defaultOutput(cfg);
+      outputDir = cfg.output ?? defaultRunDir(cfg, '', cfg.loss_mode);
       if (existsSync(join(outputDir, 'checkpoint.ckpt'))) {
         throw new UserError(`train: ${outputDir} already holds a run (checkpoint.ckpt); continue it with --resume ${outputDir}, or choose another --output`);
       }

@@ -163,12 +163,12 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
     const { record, promise } = pending;
     const r = await promise;
     pending = null;
-    const m: EpochMetrics = { ...record, val: { ...record.val, exactMatch: r.exactMatch, ged: r.ged, wl: r.wl, gedLowerBound: r.gedLowerBound, gedExactFraction: r.gedExactFraction, examples: r.examples } };
-    // Key order of the published shape: epoch, train, val, lr, examplesPerSecond, seconds, then extras.
+    const v = record.val;
+    // Built in the key order of the published shape: epoch, train, val, lr, examplesPerSecond, seconds, then extras.
     const ordered: EpochMetrics = {
-      epoch: m.epoch, train: m.train,
-      val: { loss: m.val.loss, node: m.val.node, edge: m.val.edge, clique: m.val.clique, ce: m.val.ce, exactMatch: m.val.exactMatch, ged: m.val.ged, wl: m.val.wl, textExactMatch: m.val.textExactMatch, gedLowerBound: m.val.gedLowerBound, gedExactFraction: m.val.gedExactFraction, examples: m.val.examples },
-      lr: m.lr, examplesPerSecond: m.examplesPerSecond, seconds: m.seconds, level: m.level, skippedSteps: m.skippedSteps, sinkhornUnconverged: m.sinkhornUnconverged,
+      epoch: record.epoch, train: record.train,
+      val: { loss: v.loss, node: v.node, edge: v.edge, clique: v.clique, ce: v.ce, exactMatch: r.exactMatch, ged: r.ged, wl: r.wl, textExactMatch: v.textExactMatch, gedLowerBound: r.gedLowerBound, gedExactFraction: r.gedExactFraction, examples: r.examples },
+      lr: record.lr, examplesPerSecond: record.examplesPerSecond, seconds: record.seconds, level: record.level, skippedSteps: record.skippedSteps, sinkhornUnconverged: record.sinkhornUnconverged,
     };
     metrics.push(ordered);
     state.pendingMonitorEpoch = null;
