@@ -11,6 +11,7 @@ import { matchedCrossEntropy, matchedCrossEntropyAtPlan } from '../src/loss/matc
 import { textToGraph } from '../src/graph/builders.js';
 import { shuffleNodes } from '../src/data/records.js';
 import { sinkhornAdjoint, sinkhornLog } from '../src/match/sinkhorn.js';
+import { matmul, matmulNT, matmulSparse, matmulTN } from '../src/loss/dense.js';
 import { Rng } from '../src/util/rng.js';
 import {
   bruteForceGed, editPathCost, finiteDifference, maxRelErr, permuteSlots, randomSmallGraph, randomSoftGraph, randomTarget, type SmallGraph,
@@ -19,6 +20,46 @@ import {
 function randomCost(rng: Rng, n: number, m: number, scale = 1): Float64Array {
   return Float64Array.from({ length: n * m }, () => scale * rng.next());
 }
+
+test('dense products (blocked, transposed, symmetric, sparse) equal the textbook triple loop', () => {
+  const rng = new Rng(2);
+  const naive = (A: Float64Array, B: Float64Array, r: number, s: number, t: number): Float64Array => {
+    const out = new Float64Array(r * t);
+    for (let i = 0; i < r; i++) for (let j = 0; j < t; j++) for (let k = 0; k < s; k++) out[i * t + j] += A[i * s + k]! * B[k * t + j]!;
+    return out;
+  };
+  const transposed = (A: Float64Array, r: number, s: number): Float64Array => {
+    const out = new Float64Array(r * s);
+    for (let i = 0; i < r; i++) for (let j = 0; j < s; j++) out[j * r + i] = A[i * s + j]!;
+    return out;
+  };
+  let worst = 0;
+  const check = (got: Float64Array, want: Float64Array): void => want.forEach((w, k) => { worst = Math.max(worst, Math.abs(got[k]! - w)); });
+  // Every remainder of the 4×4 blocking (sizes 1–11), zeros included for the sparse product.
+  for (let r = 1; r <= 11; r++) {
+    for (const s of [1, 3, 4, 9]) {
+      for (const t of [1, 2, 5, 8, 11]) {
+        const A = Float64Array.from({ length: r * s }, () => (rng.next() < 0.3 ? 0 : rng.normal()));
+        const B = Float64Array.from({ length: s * t }, () => rng.normal());
+        const want = naive(A, B, r, s, t);
+        check(matmul(A, B, r, s, t), want);
+        check(matmulTN(transposed(A, r, s), B, s, r, t), want);
+        check(matmulNT(A, transposed(B, s, t), r, s, t), want);
+        check(matmulSparse(A, B, r, s, t), want);
+      }
+      const At = transposed(A4(r, s), r, s);
+      const sym = naive(A4(r, s), At, r, s, r); // A·Aᵀ is symmetric
+      check(matmul(A4(r, s), At, r, s, r, undefined, true), sym);
+      check(matmulTN(At, At, s, r, r, undefined, true), sym);
+      check(matmulNT(A4(r, s), A4(r, s), r, s, r, undefined, true), sym);
+    }
+  }
+  assert.ok(worst < 1e-12, `largest difference ${worst}`);
+  function A4(r: number, s: number): Float64Array {
+    // The same pseudo-random matrix for each (r, s), so A and Aᵀ above match.
+    return Float64Array.from({ length: r * s }, (_, k) => Math.sin(1 + k * 0.7 + r * 0.3 + s));
+  }
+});
 
 test('sinkhorn: mat-vec kernel and log-sum-exp loop give the same plan (1e-12)', () => {
   const rng = new Rng(3);
@@ -79,8 +120,10 @@ test('sinkhorn: no NaN or Inf for tiny τ, huge cost ranges, and empty sides', (
   for (const tau of [1e-6, 1e-3, 1, 1e6]) {
     for (const scale of [1e-9, 1, 1e8]) {
       const C = Float64Array.from({ length: 20 }, () => scale * 10 ** (4 * rng.next() - 2));
-      const r = sinkhornLog(C, new Float64Array(4).fill(5), new Float64Array(5).fill(4), { tau, maxIterations: 20, tolerance: 1e-9 });
-      assert.ok(r.plan.every(Number.isFinite) && Number.isFinite(r.marginalError), `τ=${tau} scale=${scale}`);
+      for (const epsilonScaling of [false, true]) {
+        const r = sinkhornLog(C, new Float64Array(4).fill(5), new Float64Array(5).fill(4), { tau, maxIterations: 20, tolerance: 1e-9, epsilonScaling });
+        assert.ok(r.plan.every(Number.isFinite) && Number.isFinite(r.marginalError), `τ=${tau} scale=${scale} ε-scaling=${epsilonScaling}`);
+      }
       const g = sinkhornAdjoint(sinkhornLog(C, new Float64Array(4).fill(5), new Float64Array(5).fill(4), { tau, maxIterations: 5, tolerance: 0, keepHistory: true }), C);
       assert.ok(g.every(Number.isFinite), `adjoint τ=${tau} scale=${scale}`);
     }
