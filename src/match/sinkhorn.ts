@@ -117,12 +117,27 @@ function buildKernels(L: Float64Array, n: number, m: number): Kernels {
 
 /**
  * out[i] = lse_j(K[i,j] + w[j]) for a kernel stored as exp(K − shift) row-major (rows × cols).
- * Mat-vec form: shift[i] + wm + log Σ_j Ek[i,j]·exp(w[j] − wm).
+ * Mat-vec form: shift[i] + wm + log Σ_j Ek[i,j]·exp(w[j] − wm). Rows go two at a time so each
+ * load of the vector serves two sums.
  */
 function lseMatvec(Ek: Float64Array, shift: Float64Array, rows: number, cols: number, w: Float64Array, out: Float64Array, scratch: Float64Array): void {
   const wm = maxOf(w);
   for (let j = 0; j < cols; j++) scratch[j] = Math.exp(w[j]! - wm);
-  for (let i = 0; i < rows; i++) {
+  let i = 0;
+  for (; i + 1 < rows; i += 2) {
+    const o0 = i * cols;
+    const o1 = o0 + cols;
+    let s0 = 0;
+    let s1 = 0;
+    for (let j = 0; j < cols; j++) {
+      const x = scratch[j]!;
+      s0 += Ek[o0 + j]! * x;
+      s1 += Ek[o1 + j]! * x;
+    }
+    out[i] = shift[i]! + wm + Math.log(s0);
+    out[i + 1] = shift[i + 1]! + wm + Math.log(s1);
+  }
+  if (i < rows) {
     const o = i * cols;
     let s = 0;
     for (let j = 0; j < cols; j++) s += Ek[o + j]! * scratch[j]!;
@@ -146,8 +161,8 @@ function lseRows(L: Float64Array, n: number, m: number, w: Float64Array, out: Fl
 }
 
 /** Column log-sum-exp of L + w (w indexed by row). */
-function lseCols(L: Float64Array, n: number, m: number, w: Float64Array, out: Float64Array): void {
-  const mx = new Float64Array(m).fill(-Infinity);
+function lseCols(L: Float64Array, n: number, m: number, w: Float64Array, out: Float64Array, mx: Float64Array, s: Float64Array): void {
+  mx.fill(-Infinity, 0, m);
   for (let i = 0; i < n; i++) {
     const o = i * m;
     for (let j = 0; j < m; j++) {
@@ -155,12 +170,319 @@ function lseCols(L: Float64Array, n: number, m: number, w: Float64Array, out: Fl
       if (x > mx[j]!) mx[j] = x;
     }
   }
-  const s = new Float64Array(m);
+  s.fill(0, 0, m);
   for (let i = 0; i < n; i++) {
     const o = i * m;
     for (let j = 0; j < m; j++) s[j] += Math.exp(L[o + j]! + w[i]! - mx[j]!);
   }
   for (let j = 0; j < m; j++) out[j] = mx[j]! + Math.log(s[j]!);
+}
+
+/** One transport problem at one temperature: L = −C/τ, log marginals, and the mat-vec kernels when valid. */
+interface Problem {
+  n: number;
+  m: number;
+  tau: number;
+  L: Float64Array;
+  logA: Float64Array;
+  logB: Float64Array;
+  /** (max L − min L), which decides the kernel. */
+  range: number;
+  /** max L: the scaling kernel's shift. */
+  lmax: number;
+  /** exp(L − max L) ∈ [e^−FAST_RANGE, 1], n×m, for the scaling iteration (when the range allows). */
+  G?: Float64Array;
+  /** Row- and column-shifted kernels for the log-domain mat-vec iteration (kept for the adjoint). */
+  kernels?: Kernels;
+}
+
+function makeProblem(C: Float64Array, a: Float64Array, b: Float64Array, tau: number, kernel: 'scaling' | 'logdomain' | 'logsumexp'): Problem {
+  const n = a.length;
+  const m = b.length;
+  const L = new Float64Array(n * m);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let k = 0; k < L.length; k++) {
+    const x = -C[k]! / tau;
+    if (!Number.isFinite(x)) throw new RangeError('sinkhorn: cost matrix has a non-finite entry (or τ is too small for it)');
+    L[k] = x;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  const pb: Problem = { n, m, tau, L, logA: a.map(Math.log), logB: b.map(Math.log), range: hi - lo, lmax: hi };
+  if (pb.range < FAST_RANGE) {
+    if (kernel === 'scaling') {
+      const G = new Float64Array(n * m);
+      for (let k = 0; k < G.length; k++) G[k] = Math.exp(L[k]! - hi);
+      pb.G = G;
+    } else if (kernel === 'logdomain') {
+      pb.kernels = buildKernels(L, n, m);
+    }
+  }
+  return pb;
+}
+
+/**
+ * The same problem at τ/2, in place: L doubles, and the scaling kernel squares
+ * (exp(2x) = exp(x)²), so a stage of ε-scaling costs n·m multiplications instead of n·m
+ * exponentials. Squaring doubles the relative rounding error per stage (≤ 2^30 ulp after the
+ * deepest schedule, about 1e-7): fine for warm-up potentials, which the final run at τ corrects
+ * with its own exact kernel.
+ */
+function halveTemperature(pb: Problem): void {
+  const { L, G } = pb;
+  pb.tau /= 2;
+  pb.range *= 2;
+  pb.lmax *= 2;
+  for (let k = 0; k < L.length; k++) L[k] = 2 * L[k]!;
+  if (!G) return;
+  if (pb.range >= FAST_RANGE) {
+    delete pb.G;
+    return;
+  }
+  for (let k = 0; k < G.length; k++) G[k] = G[k]! * G[k]!;
+}
+
+/**
+ * The balanced start v_j = −½·max_i L_ij + ½·log b_j (g_j = ½·min_i C_ij + ½·τ·log b_j), and the
+ * row that set each entry (the adjoint passes ∂/∂v0 on to that cost).
+ */
+function balancedStart(pb: Problem): { v0: Float64Array; argminRow: Int32Array } {
+  const { n, m, L, logB } = pb;
+  const argminRow = new Int32Array(m);
+  const best = new Float64Array(m).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    const o = i * m;
+    for (let j = 0; j < m; j++) {
+      if (L[o + j]! > best[j]!) {
+        best[j] = L[o + j]!;
+        argminRow[j] = i;
+      }
+    }
+  }
+  const v0 = new Float64Array(m);
+  for (let j = 0; j < m; j++) v0[j] = -0.5 * best[j]! + 0.5 * logB[j]!;
+  return { v0, argminRow };
+}
+
+interface Run {
+  u: Float64Array;
+  v: Float64Array;
+  iterations: number;
+  marginalError: number;
+  us: Float64Array[];
+  vs: Float64Array[];
+  /** Stopped by `tooSlow` before the cap. */
+  gaveUp: boolean;
+  /** The scaling-domain run's α and β (P = diag(α)·G·diag(β)). */
+  scaled?: { alpha: Float64Array; beta: Float64Array };
+}
+
+/** Iterations a run may take before `giveUp` judges its rate. */
+const GIVE_UP_AFTER = 5;
+
+/**
+ * Whether a run that may give up should: Sinkhorn converges linearly, so the last two marginal
+ * errors predict the iterations still needed, log(tol/err)/log(err/prev). A run that would not
+ * reach the tolerance within its cap at that rate (or whose error rose) is cut short, and the
+ * iterations go to the ε-scaled start instead. Measured on Sinkhorn problems sampled from
+ * training (tree task, 180 problems, cap 50): 129 runs cut after 5 iterations, saving 44
+ * iterations each; 1 of the 54 runs that would have converged was cut.
+ */
+function tooSlow(err: number, prev: number, iterations: number, maxIterations: number, tolerance: number): boolean {
+  if (iterations < GIVE_UP_AFTER || !(prev < Infinity)) return false;
+  const rate = err / prev;
+  if (!(rate < 1)) return true;
+  return iterations + Math.log(tolerance / err) / Math.log(rate) > maxIterations;
+}
+
+/** Sinkhorn iterations from column potentials v0 (in units of τ) until the tolerance or the cap. */
+function iterate(pb: Problem, v0: Float64Array, a: Float64Array, maxIterations: number, tolerance: number, keepHistory: boolean, giveUp: boolean): Run {
+  const { n, m, L, logA, logB, kernels } = pb;
+  const scratch = new Float64Array(Math.max(n, m));
+  const colScratch = kernels ? scratch : new Float64Array(m);
+  const rowLse = (v: Float64Array, out: Float64Array): void => {
+    if (kernels) lseMatvec(kernels.E, kernels.rowMax, n, m, v, out, scratch);
+    else lseRows(L, n, m, v, out);
+  };
+  const colLse = (u: Float64Array, out: Float64Array): void => {
+    if (kernels) lseMatvec(kernels.Et, kernels.colMax, m, n, u, out, scratch);
+    else lseCols(L, n, m, u, out, scratch, colScratch);
+  };
+  let u = new Float64Array(n);
+  let v = Float64Array.from(v0);
+  const us: Float64Array[] = [];
+  const vs: Float64Array[] = [];
+  const lse = new Float64Array(n);
+  const clse = new Float64Array(m);
+  let iterations = 0;
+  let marginalError = Infinity;
+  let gaveUp = false;
+  // The row half step's log-sum-exp also gives the row sums of the previous plan:
+  // P·1 = a ∘ exp(u_prev + lse), so each marginal check costs nothing extra.
+  for (;;) {
+    rowLse(v, lse);
+    if (iterations > 0) {
+      let err = 0;
+      for (let i = 0; i < n; i++) err += Math.abs(Math.exp(u[i]! + lse[i]!) - a[i]!);
+      const prev = marginalError;
+      marginalError = err;
+      if (err < tolerance || iterations >= maxIterations) break;
+      if (giveUp && tooSlow(err, prev, iterations, maxIterations, tolerance)) {
+        gaveUp = true;
+        break;
+      }
+    }
+    // History needs fresh vectors per iteration; otherwise the two pairs are reused.
+    if (keepHistory || iterations === 0) u = new Float64Array(n);
+    for (let i = 0; i < n; i++) u[i] = logA[i]! - lse[i]!;
+    colLse(u, clse);
+    if (keepHistory) v = new Float64Array(m);
+    for (let j = 0; j < m; j++) v[j] = logB[j]! - clse[j]!;
+    iterations++;
+    if (keepHistory) {
+      us.push(u);
+      vs.push(v);
+    }
+  }
+  return { u, v, iterations, marginalError, us, vs, gaveUp };
+}
+
+/** q = G·x for G (n×m) row-major, four rows at a time (each load of x serves four sums). */
+function matvecRows(G: Float64Array, n: number, m: number, x: Float64Array, q: Float64Array): void {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const o0 = i * m;
+    const o1 = o0 + m;
+    const o2 = o1 + m;
+    const o3 = o2 + m;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = 0; j < m; j++) {
+      const y = x[j]!;
+      s0 += G[o0 + j]! * y;
+      s1 += G[o1 + j]! * y;
+      s2 += G[o2 + j]! * y;
+      s3 += G[o3 + j]! * y;
+    }
+    q[i] = s0;
+    q[i + 1] = s1;
+    q[i + 2] = s2;
+    q[i + 3] = s3;
+  }
+  for (; i < n; i++) {
+    const o = i * m;
+    let s0 = 0;
+    for (let j = 0; j < m; j++) s0 += G[o + j]! * x[j]!;
+    q[i] = s0;
+  }
+}
+
+/** r = Gᵀ·x for G (n×m) row-major, accumulated four rows at a time so G is read contiguously. */
+function matvecColumns(G: Float64Array, n: number, m: number, x: Float64Array, r: Float64Array): void {
+  r.fill(0, 0, m);
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const o0 = i * m;
+    const o1 = o0 + m;
+    const o2 = o1 + m;
+    const o3 = o2 + m;
+    const x0 = x[i]!;
+    const x1 = x[i + 1]!;
+    const x2 = x[i + 2]!;
+    const x3 = x[i + 3]!;
+    for (let j = 0; j < m; j++) r[j] += G[o0 + j]! * x0 + G[o1 + j]! * x1 + G[o2 + j]! * x2 + G[o3 + j]! * x3;
+  }
+  for (; i < n; i++) {
+    const o = i * m;
+    const x0 = x[i]!;
+    for (let j = 0; j < m; j++) r[j] += G[o + j]! * x0;
+  }
+}
+
+/**
+ * Sinkhorn in the scaling domain on G = exp(L − max L): P = diag(α)·G·diag(β), α = a / Gβ,
+ * β = b / Gᵀα. No exponential or logarithm per iteration, only two mat-vecs and n + m divisions:
+ * the log-domain mat-vec spent 60 % of its time in exp and log (measured at 33×33). Exact
+ * while nothing under- or overflows: G ≥ e^−350 keeps every row and column sum positive, and β
+ * starts at exp(v0 − max v0) ≤ 1, so the scalings stay within ~e^±350 of each other. Returns
+ * null if a sum ever leaves the finite positive range (the caller then runs the log domain).
+ */
+function iterateScaling(pb: Problem, v0: Float64Array, a: Float64Array, b: Float64Array, maxIterations: number, tolerance: number, giveUp: boolean): Run | null {
+  const { n, m } = pb;
+  const G = pb.G!;
+  const vshift = maxOf(v0);
+  const beta = new Float64Array(m);
+  for (let j = 0; j < m; j++) beta[j] = Math.exp(v0[j]! - vshift);
+  const alpha = new Float64Array(n);
+  const q = new Float64Array(n);
+  const r = new Float64Array(m);
+  let iterations = 0;
+  let marginalError = Infinity;
+  let gaveUp = false;
+  for (;;) {
+    matvecRows(G, n, m, beta, q);
+    if (iterations > 0) {
+      let err = 0;
+      for (let k = 0; k < n; k++) err += Math.abs(alpha[k]! * q[k]! - a[k]!);
+      if (!Number.isFinite(err)) return null;
+      const prev = marginalError;
+      marginalError = err;
+      if (err < tolerance || iterations >= maxIterations) break;
+      if (giveUp && tooSlow(err, prev, iterations, maxIterations, tolerance)) {
+        gaveUp = true;
+        break;
+      }
+    }
+    for (let k = 0; k < n; k++) alpha[k] = a[k]! / q[k]!;
+    matvecColumns(G, n, m, alpha, r);
+    for (let j = 0; j < m; j++) beta[j] = b[j]! / r[j]!;
+    iterations++;
+    if (!(beta[0]! > 0) || !Number.isFinite(alpha[0]!)) return null;
+  }
+  for (let k = 0; k < n; k++) if (!(alpha[k]! > 0 && alpha[k]! < Infinity)) return null;
+  for (let k = 0; k < m; k++) if (!(beta[k]! > 0 && beta[k]! < Infinity)) return null;
+  // Back to potentials on L: P = exp(L + u ⊕ v) = α_i·exp(L − lmax)·β_j.
+  const u = new Float64Array(n);
+  const v = new Float64Array(m);
+  for (let k = 0; k < n; k++) u[k] = Math.log(alpha[k]!) - pb.lmax - vshift;
+  for (let k = 0; k < m; k++) v[k] = Math.log(beta[k]!) + vshift;
+  return { u, v, iterations, marginalError, us: [], vs: [], gaveUp, scaled: { alpha, beta } };
+}
+
+/** Sinkhorn iterations from v0 on whichever kernel the problem has: scaling domain, or log domain. */
+function iterateAny(pb: Problem, v0: Float64Array, a: Float64Array, b: Float64Array, maxIterations: number, tolerance: number, keepHistory: boolean, giveUp = false): Run {
+  if (pb.G && !keepHistory) {
+    const run = iterateScaling(pb, v0, a, b, maxIterations, tolerance, giveUp);
+    if (run) return run;
+    delete pb.G;
+    pb.kernels = buildKernels(pb.L, pb.n, pb.m);
+  }
+  return iterate(pb, v0, a, maxIterations, tolerance, keepHistory, giveUp);
+}
+
+function planOf(pb: Problem, run: Run): Float64Array {
+  const { n, m, L } = pb;
+  const plan = new Float64Array(n * m);
+  if (run.scaled && pb.G) {
+    const { alpha, beta } = run.scaled;
+    const G = pb.G;
+    for (let i = 0; i < n; i++) {
+      const o = i * m;
+      const ai = alpha[i]!;
+      for (let j = 0; j < m; j++) plan[o + j] = ai * G[o + j]! * beta[j]!;
+    }
+    return plan;
+  }
+  const { u, v } = run;
+  for (let i = 0; i < n; i++) {
+    const o = i * m;
+    const ui = u[i]!;
+    for (let j = 0; j < m; j++) plan[o + j] = Math.exp(L[o + j]! + ui + v[j]!);
+  }
+  return plan;
 }
 
 /**
@@ -176,109 +498,49 @@ export function sinkhornLog(C: Float64Array, a: Float64Array, b: Float64Array, o
   if (n === 0 || m === 0) {
     return { plan: new Float64Array(0), f: new Float64Array(n), g: new Float64Array(m), iterations: 0, marginalError: 0, converged: true, kernel: 'matvec' };
   }
-  if (opts.epsilonScaling) {
-    if (opts.keepHistory) throw new Error('sinkhorn: epsilonScaling and keepHistory cannot be combined (the adjoint would miss the warm-up)');
+  if (opts.epsilonScaling && opts.keepHistory) throw new Error('sinkhorn: epsilonScaling and keepHistory cannot be combined (the adjoint would miss the warm-up)');
+  const keepHistory = opts.keepHistory ?? false;
+  const pb = makeProblem(C, a, b, tau, opts.forceLogSumExp ? 'logsumexp' : keepHistory ? 'logdomain' : 'scaling');
+  let argminRow: Int32Array | undefined;
+  let v0: Float64Array;
+  if (opts.initialG) {
+    v0 = new Float64Array(m);
+    for (let j = 0; j < m; j++) v0[j] = opts.initialG[j]! / tau;
+  } else {
+    ({ v0, argminRow } = balancedStart(pb));
+  }
+  // With ε-scaling to fall back on, the plain run gives up early when its rate cannot converge.
+  let run = iterateAny(pb, v0, a, b, maxIterations, tolerance, keepHistory, opts.epsilonScaling ?? false);
+  let warmupIterations: number | undefined;
+  if (opts.epsilonScaling && !(run.marginalError < tolerance)) {
     // The balanced start is exact for crisp, well-separated costs (a perfect prediction converges
     // in one iteration); ε-scaling is for the rest. Try the first, fall back to the second, keep
     // the better plan, and report every iteration spent.
-    const plain = sinkhornLog(C, a, b, { ...opts, epsilonScaling: false });
-    if (plain.converged) return plain;
     const warm = epsilonScaledStart(C, a, b, tau);
-    const scaled = sinkhornLog(C, a, b, { ...opts, initialG: warm.g, epsilonScaling: false });
-    const best = scaled.marginalError <= plain.marginalError ? scaled : plain;
-    best.warmupIterations = warm.iterations + (best === scaled ? plain.iterations : 0);
-    return best;
-  }
-  const L = new Float64Array(n * m);
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let k = 0; k < L.length; k++) {
-    const x = -C[k]! / tau;
-    if (!Number.isFinite(x)) throw new RangeError('sinkhorn: cost matrix has a non-finite entry (or τ is too small for it)');
-    L[k] = x;
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
-  const logA = a.map(Math.log);
-  const logB = b.map(Math.log);
-  const fast = hi - lo < FAST_RANGE && !opts.forceLogSumExp;
-  const kernels = fast ? buildKernels(L, n, m) : undefined;
-  const scratch = new Float64Array(Math.max(n, m));
-  const rowLse = (v: Float64Array, out: Float64Array): void => {
-    if (kernels) lseMatvec(kernels.E, kernels.rowMax, n, m, v, out, scratch);
-    else lseRows(L, n, m, v, out);
-  };
-  const colLse = (u: Float64Array, out: Float64Array): void => {
-    if (kernels) lseMatvec(kernels.Et, kernels.colMax, m, n, u, out, scratch);
-    else lseCols(L, n, m, u, out);
-  };
-
-  const v0 = new Float64Array(m);
-  let argminRow: Int32Array | undefined;
-  if (opts.initialG) {
-    for (let j = 0; j < m; j++) v0[j] = opts.initialG[j]! / tau;
-  } else {
-    // L = −C/τ, so ½·min_i C_ij/τ = −½·max_i L_ij; the argmax is kept for the adjoint.
-    argminRow = new Int32Array(m);
-    const best = new Float64Array(m).fill(-Infinity);
-    for (let i = 0; i < n; i++) {
-      const o = i * m;
-      for (let j = 0; j < m; j++) {
-        if (L[o + j]! > best[j]!) {
-          best[j] = L[o + j]!;
-          argminRow[j] = i;
-        }
-      }
-    }
-    for (let j = 0; j < m; j++) v0[j] = -0.5 * best[j]! + 0.5 * logB[j]!;
-  }
-  let u = new Float64Array(n);
-  let v = Float64Array.from(v0);
-  const us: Float64Array[] = [];
-  const vs: Float64Array[] = [];
-  const lse = new Float64Array(n);
-  const clse = new Float64Array(m);
-  let iterations = 0;
-  let marginalError = Infinity;
-  // The row half step's log-sum-exp also gives the row sums of the previous plan:
-  // P·1 = a ∘ exp(u_prev + lse), so each marginal check costs nothing extra.
-  for (;;) {
-    rowLse(v, lse);
-    if (iterations > 0) {
-      let err = 0;
-      for (let i = 0; i < n; i++) err += Math.abs(Math.exp(u[i]! + lse[i]!) - a[i]!);
-      marginalError = err;
-      if (err < tolerance || iterations >= maxIterations) break;
-    }
-    const un = new Float64Array(n);
-    for (let i = 0; i < n; i++) un[i] = logA[i]! - lse[i]!;
-    colLse(un, clse);
-    const vn = new Float64Array(m);
-    for (let j = 0; j < m; j++) vn[j] = logB[j]! - clse[j]!;
-    u = un;
-    v = vn;
-    iterations++;
-    if (opts.keepHistory) {
-      us.push(un);
-      vs.push(vn);
+    const v = new Float64Array(m);
+    for (let j = 0; j < m; j++) v[j] = warm.g[j]! / tau;
+    const scaled = iterateAny(pb, v, a, b, maxIterations, tolerance, false);
+    if (scaled.marginalError <= run.marginalError) {
+      warmupIterations = warm.iterations + run.iterations;
+      run = scaled;
+    } else {
+      warmupIterations = warm.iterations;
     }
   }
-  const plan = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) {
-    const o = i * m;
-    for (let j = 0; j < m; j++) plan[o + j] = Math.exp(L[o + j]! + u[i]! + v[j]!);
-  }
-  const f = u.map((x) => x * tau);
-  const g = v.map((x) => x * tau);
+  const { u, v, iterations, marginalError } = run;
   const result: SinkhornResult = {
-    plan, f, g, iterations,
+    plan: planOf(pb, run),
+    f: u.map((x) => x * tau),
+    g: v.map((x) => x * tau),
+    iterations,
     marginalError: Number.isFinite(marginalError) ? marginalError : Number.MAX_VALUE,
     converged: marginalError < tolerance,
-    kernel: fast ? 'matvec' : 'logsumexp',
+    kernel: pb.G || pb.kernels ? 'matvec' : 'logsumexp',
   };
-  if (opts.keepHistory) {
-    const tape: SinkhornTape = { n, m, tau, L, logA, logB, us, vs, v0 };
-    if (kernels) tape.kernels = kernels;
+  if (warmupIterations !== undefined) result.warmupIterations = warmupIterations;
+  if (keepHistory) {
+    const tape: SinkhornTape = { n, m, tau, L: pb.L, logA: pb.logA, logB: pb.logB, us: run.us, vs: run.vs, v0 };
+    if (pb.kernels) tape.kernels = pb.kernels;
     if (argminRow) tape.argminRow = argminRow;
     result.tape = tape;
   }
@@ -304,15 +566,24 @@ export function epsilonScaledStart(C: Float64Array, a: Float64Array, b: Float64A
     if (x > hi) hi = x;
   }
   const range = hi - lo;
-  let g: Float64Array | undefined;
-  let iterations = 0;
   const stages = range > tau ? Math.min(30, Math.ceil(Math.log2(range / tau))) : 0;
+  if (stages === 0) return { g: new Float64Array(b.length), iterations: 0 };
+  // One problem for all stages, built at the top temperature and halved in place.
+  const pb = makeProblem(C, a, b, tau * 2 ** stages, 'scaling');
+  let v = balancedStart(pb).v0;
+  let iterations = 0;
   for (let s = stages; s >= 1; s--) {
-    const r = sinkhornLog(C, a, b, { tau: tau * 2 ** s, maxIterations: STAGE_ITERATIONS, tolerance: 1e-9, ...(g ? { initialG: g } : {}) });
-    g = r.g;
+    if (s < stages) {
+      halveTemperature(pb);
+      for (let j = 0; j < v.length; j++) v[j] = 2 * v[j]!; // g = τ·v is held while τ halves
+    }
+    const r = iterateAny(pb, v, a, b, STAGE_ITERATIONS, 1e-9, false);
+    v = Float64Array.from(r.v);
     iterations += r.iterations;
   }
-  return { g: g ?? new Float64Array(b.length), iterations };
+  const g = new Float64Array(b.length);
+  for (let j = 0; j < g.length; j++) g[j] = v[j]! * pb.tau;
+  return { g, iterations };
 }
 
 /**
