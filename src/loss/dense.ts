@@ -100,9 +100,14 @@ export function matmulTN(A: Float64Array, B: Float64Array, s: number, r: number,
 
 /** A·Bᵀ for A (r×s), B (t×s): Bᵀ is copied once so the product runs on contiguous rows; `symmetric` as for matmul. */
 export function matmulNT(A: Float64Array, B: Float64Array, r: number, s: number, t: number, out = new Float64Array(r * t), symmetric = false): Float64Array {
-  const Bt = new Float64Array(s * t);
-  for (let j = 0; j < t; j++) for (let k = 0; k < s; k++) Bt[k * t + j] = B[j * s + k]!;
-  return productStrided(A, s, 1, Bt, r, s, t, out, symmetric && r === t);
+  return productStrided(A, s, 1, transpose(B, t, s), r, s, t, out, symmetric && r === t);
+}
+
+/** Aᵀ (s×r) of A (r×s). */
+export function transpose(A: Float64Array, r: number, s: number): Float64Array {
+  const out = new Float64Array(r * s);
+  for (let i = 0; i < r; i++) for (let j = 0; j < s; j++) out[j * r + i] = A[i * s + j]!;
+  return out;
 }
 
 /** C = A·B for a mostly-zero A (r×s) and B (s×t): the zero entries of A are skipped. */

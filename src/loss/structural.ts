@@ -1,7 +1,7 @@
 import type { EdgeType } from '../graph/types.js';
 import { sinkhornAdjoint, sinkhornLog, type SinkhornReport, type SinkhornResult } from '../match/sinkhorn.js';
 import type { LossConfig } from './config.js';
-import { matmul, matmulNT, matmulSparse, matmulTN, sum, traceCube } from './dense.js';
+import { matmul, matmulNT, matmulSparse, matmulTN, sum, traceCube, transpose } from './dense.js';
 import { presentTypes, zeroGradients, type SoftGraph, type SoftGraphGradients, type TargetGraph } from './softGraph.js';
 
 /** Value, terms, assignment and gradients of one loss evaluation. Terms a mode does not compute are null. */
@@ -33,6 +33,8 @@ interface Prepared {
   V: Float64Array;
   /** tr(V³), a constant of the target. */
   trV3: number;
+  /** V's neighbour lists (CSR: start, m + 1; nbr). */
+  Vadj: { start: Int32Array; nbr: Int32Array };
   /** Node cost C, (K+1)×(m+1). */
   C: Float64Array;
   /**
@@ -113,7 +115,14 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
   }
   for (let j = 0; j < m; j++) C[K * (m + 1) + j] = Cm[K * (m + 1) + j] = cIns;
   const trV3 = m > 0 ? traceCube(V, matmulSparse(V, V, m, m, m), m) : 0;
-  return { K, m, types, Ap, B, Bpairs, U, V, trV3, C, Cm };
+  const start = new Int32Array(m + 1);
+  const nbr: number[] = [];
+  for (let j = 0; j < m; j++) {
+    start[j] = nbr.length;
+    for (let l = 0; l < m; l++) if (V[j * m + l] !== 0) nbr.push(l);
+  }
+  start[m] = nbr.length;
+  return { K, m, types, Ap, B, Bpairs, U, V, trV3, Vadj: { start, nbr: Int32Array.from(nbr) }, C, Cm };
 }
 
 /** Slot-to-node block S = P[0:K, 0:m] of a (K+1)×(m+1) plan. */
@@ -150,10 +159,9 @@ function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boole
     // ⟨SᵀA'S, B⟩ = ⟨A', S B Sᵀ⟩: one K×K product serves both the value and ∂/∂A'.
     const SB = new Float64Array(K * m);
     const pairs = pr.Bpairs.get(r)!;
-    for (let q = 0; q < pairs.length; q += 2) {
-      const j = pairs[q]!;
-      const l = pairs[q + 1]!;
-      for (let i = 0; i < K; i++) SB[i * m + l] += S[i * m + j]!;
+    for (let i = 0; i < K; i++) {
+      const o = i * m;
+      for (let q = 0; q < pairs.length; q += 2) SB[o + pairs[q + 1]!] += S[o + pairs[q]!]!;
     }
     const SBSt = matmulNT(SB, S, K, m, K);
     let overlap = 0;
@@ -187,11 +195,15 @@ function structureGradS(pr: Prepared, S: Float64Array, cfg: LossConfig, clique: 
       // ∂⟨SᵀA'S, B⟩/∂S = A'·S·Bᵀ + A'ᵀ·S·B: the two dense products, then B by its edges.
       matmul(A, S, K, K, m, AS);
       matmulTN(A, S, K, K, m, AtS);
-      for (let q = 0; q < pairs.length; q += 2) {
-        const j = pairs[q]!;
-        const l = pairs[q + 1]!;
-        for (let i = 0; i < K; i++) out[i * m + j] += w * AS[i * m + l]!;
-        for (let i = 0; i < K; i++) out[i * m + l] += w * AtS[i * m + j]!;
+      // Row by row, so every access stays within one contiguous row.
+      for (let i = 0; i < K; i++) {
+        const o = i * m;
+        for (let q = 0; q < pairs.length; q += 2) {
+          const j = o + pairs[q]!;
+          const l = o + pairs[q + 1]!;
+          out[j] += w * AS[l]!;
+          out[l] += w * AtS[j]!;
+        }
       }
     }
   }
@@ -217,11 +229,26 @@ function cliqueTerm(pr: Prepared, S: Float64Array, withGradU: boolean): { clique
   const UV = new Float64Array(m * m);
   for (let k = 0; k < UV.length; k++) UV[k] = Uh[k]! * V[k]!;
   const Uh2 = matmul(Uh, Uh, m, m, m, undefined, true);
-  const UV2 = matmulSparse(UV, UV, m, m, m); // UV is as sparse as V
-  const clique = (traceCube(Uh, Uh2, m) + pr.trV3 - 2 * traceCube(UV, UV2, m)) / 6;
   // ∂/∂Û of the bracket/6: (Û²)ᵀ/2 − ((Û∘V)²)ᵀ∘V; all symmetric, and the diagonal of Û is fixed at 0.
   const W = new Float64Array(m * m);
-  for (let k = 0; k < W.length; k++) W[k] = Uh2[k]! / 2 - UV2[k]! * V[k]!;
+  for (let k = 0; k < W.length; k++) W[k] = Uh2[k]! / 2;
+  // (Û∘V)² is needed only on V's support (for its trace term and for W): one sparse dot product
+  // per target edge, over the neighbours of its first end.
+  const { start, nbr } = pr.Vadj;
+  let trUV3 = 0;
+  for (let j = 0; j < m; j++) {
+    for (let a = start[j]!; a < start[j + 1]!; a++) {
+      const l = nbr[a]!;
+      let x = 0;
+      for (let b = start[j]!; b < start[j + 1]!; b++) {
+        const k = nbr[b]!;
+        x += UV[j * m + k]! * UV[k * m + l]!;
+      }
+      trUV3 += x * UV[l * m + j]!;
+      W[j * m + l] -= x;
+    }
+  }
+  const clique = (traceCube(Uh, Uh2, m) + pr.trV3 - 2 * trUV3) / 6;
   for (let j = 0; j < m; j++) W[j * m + j] = 0;
   const gU = withGradU ? matmulNT(matmul(S, W, K, m, m), S, K, m, K, undefined, true) : new Float64Array(0);
   return { clique, W, US, gU };
@@ -254,85 +281,152 @@ function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): 
   // Column q: for slots the existence mass (so A'·X carries it along with the labels), for
   // nodes the labels outside the alphabet.
   const w = q + 1;
-  const X0 = new Float64Array(K * w);
+  // The slots' side is kept transposed (w × K): every per-slot loop below then runs over a
+  // contiguous row of K values.
+  const X0 = new Float64Array(w * K);
   for (let i = 0; i < K; i++) {
     const ei = p.exist[i]!;
-    X0[i * w + q] = ei;
-    for (const [y, c] of labelCol) X0[i * w + c] = ei * p.labels[i * p.L + y]!;
+    X0[q * K + i] = ei;
+    for (const [y, c] of labelCol) X0[c * K + i] = ei * p.labels[i * p.L + y]!;
   }
   const Z0 = new Float64Array(m * w);
   for (let j = 0; j < m; j++) {
     const y = t.labels[j]!;
     Z0[j * w + (y >= 0 ? labelCol.get(y)! : q)] = 1;
   }
-  const zBase = new Float64Array(m);
   const zInv = new Float64Array(m);
-  const zIn = new Float64Array(m);
   const zMass = new Float64Array(m);
+  const repOf = new Int32Array(m);
   const supStart = new Int32Array(m + 1);
   const supCol = new Int32Array(m * q);
   const supVal = new Float64Array(m * q);
+  const inTarget = new Float64Array(K);
+  const xInv = new Float64Array(K);
+  const xMass = new Float64Array(K);
+  const overlap = new Float64Array(K);
+  const repCost = new Float64Array(K * m);
+  // Ping-pong buffers for the hop products, and the hash table of distinctRows.
+  const xBuf = [new Float64Array(w * K), new Float64Array(w * K)] as const;
+  const zBuf = [new Float64Array(m * w), new Float64Array(m * w)] as const;
+  const reps = new Int32Array(m);
+  const table = new Int32Array(1 << Math.ceil(Math.log2(2 * m + 1)));
   for (const r of pr.types) {
     const A = pr.Ap.get(r)!;
+    const At = transpose(A, K, K); // for Xᵀ·A'ᵀ = (A'·X)ᵀ
     const pairs = pr.Bpairs.get(r)!;
     for (const down of [true, false]) {
       let X: Float64Array = X0;
       let Z: Float64Array = Z0;
       for (let h = 1; h <= hops; h++) {
-        X = down ? matmul(A, X, K, K, w) : matmulTN(A, X, K, K, w);
+        // Xᵀ ← Xᵀ·A'ᵀ (down: X ← A'·X) or Xᵀ·A' (up: X ← A'ᵀ·X).
+        X = matmul(X, down ? At : A, w, K, K, xBuf[h & 1]!);
         // Z ← B·Z (down) or Bᵀ·Z (up), over the target's edges.
-        const Zn = new Float64Array(m * w);
+        const Zn = zBuf[h & 1]!;
+        Zn.fill(0);
         for (let e = 0; e < pairs.length; e += 2) {
-          const to = down ? pairs[e]! : pairs[e + 1]!;
-          const from = down ? pairs[e + 1]! : pairs[e]!;
-          for (let c = 0; c < w; c++) Zn[to * w + c] += Z[from * w + c]!;
+          const to = (down ? pairs[e]! : pairs[e + 1]!) * w;
+          const from = (down ? pairs[e + 1]! : pairs[e]!) * w;
+          for (let c = 0; c < w; c++) Zn[to + c] += Z[from + c]!;
         }
         Z = Zn;
+        // Nodes with the same label counts t hops away are at the same distance from every
+        // slot: each distinct row of Z is scored once (a chain has at most q + 1 of them).
+        const nr = distinctRows(Z, m, w, reps, repOf, table);
         // X, Z ≥ 0, so Σ_c |x_c − z_c| = Σx + Σz − 2·Σ min(x_c, z_c), and the minimum vanishes
         // off the support of z: a handful of labels per node instead of all q.
         let nnz = 0;
-        for (let j = 0; j < m; j++) {
-          supStart[j] = nnz;
-          let zin = 0;
+        for (let u = 0; u < nr; u++) {
+          const zj = reps[u]! * w;
+          supStart[u] = nnz;
+          let mass = Z[zj + q]!;
           for (let c = 0; c < q; c++) {
-            const z = Z[j * w + c]!;
+            const z = Z[zj + c]!;
             if (z === 0) continue;
-            zin += z;
+            mass += z;
             supCol[nnz] = c;
             supVal[nnz++] = z;
           }
-          zIn[j] = zin;
-          zMass[j] = zin + Z[j * w + q]!;
-          ins[j] += (0.5 * zMass[j]!) / Math.max(1, zMass[j]!);
+          zMass[u] = mass;
+          zInv[u] = 0.5 / Math.max(1, mass);
         }
-        supStart[m] = nnz;
+        supStart[nr] = nnz;
         for (let j = 0; j < m; j++) {
-          zBase[j] = zIn[j]! + Z[j * w + q]!;
-          zInv[j] = 0.5 / Math.max(1, zMass[j]!);
+          const mass = zMass[repOf[j]!]!;
+          ins[j] += (0.5 * mass) / Math.max(1, mass);
+        }
+        inTarget.fill(0);
+        for (let c = 0; c < q; c++) {
+          const o = c * K;
+          for (let i = 0; i < K; i++) inTarget[i] += X[o + i]!;
         }
         for (let i = 0; i < K; i++) {
-          const xi = i * w;
-          let s = 0;
-          for (let c = 0; c < q; c++) s += X[xi + c]!;
-          const mx = X[xi + q]!;
+          const mx = X[q * K + i]!;
           del[i] += (0.5 * mx) / Math.max(1, mx);
-          const base = Math.max(0, mx - s) + s; // outside + in-target mass
-          const mxc = Math.max(1, mx);
-          const xInv = 0.5 / mxc;
-          const row = i * m;
-          for (let j = 0; j < m; j++) {
-            let overlap = 0;
-            const end = supStart[j + 1]!;
-            for (let k = supStart[j]!; k < end; k++) overlap += Math.min(X[xi + supCol[k]!]!, supVal[k]!);
-            // Clamped: the identity can round a zero distance to −1e−16. ½·d / max(1, mass_i, mass_j).
-            const d = Math.max(0, base + zBase[j]! - 2 * overlap);
-            cost[row + j] += d * (mxc >= zMass[j]! ? xInv : zInv[j]!);
+          xMass[i] = Math.max(1, mx);
+          xInv[i] = 0.5 / xMass[i]!;
+          // outside + in-target mass, the slot's Σx
+          inTarget[i] = Math.max(0, mx - inTarget[i]!) + inTarget[i]!;
+        }
+        for (let u = 0; u < nr; u++) {
+          overlap.fill(0);
+          for (let k = supStart[u]!; k < supStart[u + 1]!; k++) {
+            const o = supCol[k]! * K;
+            const v = supVal[k]!;
+            for (let i = 0; i < K; i++) overlap[i] += Math.min(X[o + i]!, v);
           }
+          const zm = zMass[u]!;
+          const zi = zInv[u]!;
+          for (let i = 0; i < K; i++) {
+            // Clamped: the identity can round a zero distance to −1e−16. ½·d / max(1, mass_i, mass_j).
+            const d = Math.max(0, inTarget[i]! + zm - 2 * overlap[i]!);
+            repCost[i * m + u] = d * (xMass[i]! >= zm ? xInv[i]! : zi);
+          }
+        }
+        for (let i = 0; i < K; i++) {
+          const row = i * m;
+          for (let j = 0; j < m; j++) cost[row + j] += repCost[row + repOf[j]!]!;
         }
       }
     }
   }
   return { pair: cost, del, ins };
+}
+
+/**
+ * The distinct rows of Z (rows × w): their first indices in `reps` (the count is returned), and
+ * for every row the position of its representative there (`repOf`). Rows are hashed into
+ * `table` (open addressing, a power of two ≥ 2·rows), then compared in full.
+ */
+function distinctRows(Z: Float64Array, rows: number, w: number, reps: Int32Array, repOf: Int32Array, table: Int32Array): number {
+  table.fill(0);
+  const mask = table.length - 1;
+  let count = 0;
+  for (let j = 0; j < rows; j++) {
+    const o = j * w;
+    let h = 0;
+    for (let c = 0; c < w; c++) h = Math.imul(h ^ (Z[o + c]! * 65599 + c), 0x9e3779b1) | 0;
+    let slot = h & mask;
+    let found = -1;
+    for (;;) {
+      const entry = table[slot]!;
+      if (entry === 0) break;
+      const p = reps[entry - 1]! * w;
+      let same = true;
+      for (let c = 0; c < w && same; c++) same = Z[p + c] === Z[o + c];
+      if (same) {
+        found = entry - 1;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+    if (found < 0) {
+      found = count++;
+      reps[found] = j;
+      table[slot] = found + 1;
+    }
+    repOf[j] = found;
+  }
+  return count;
 }
 
 interface Assignment {
@@ -358,25 +452,31 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
   a[K] = m;
   const b = new Float64Array(m1).fill(1);
   b[m] = K;
-  const context = cfg.context_weight > 0 ? contextCost(pr, p, t, cfg.context_hops) : null;
+  // The part of the matching cost that no refinement changes: α·Cm plus the context.
+  const base = new Float64Array(n1 * m1);
+  const alpha = cfg.alpha;
+  for (let k = 0; k < base.length; k++) base[k] = alpha * Cm[k]!;
+  if (cfg.context_weight > 0) {
+    const context = contextCost(pr, p, t, cfg.context_hops);
+    const cw = cfg.context_weight;
+    for (let i = 0; i < K; i++) {
+      const row = i * m1;
+      for (let j = 0; j < m; j++) base[row + j] += cw * context.pair[i * m + j]!;
+      base[row + m] += cw * context.del[i]!;
+    }
+    for (let j = 0; j < m; j++) base[K * m1 + j] += cw * context.ins[j]!;
+  }
   let prevS: Float64Array | null = null;
   let final: SinkhornResult | null = null;
   const T = cfg.structure_iterations;
   for (let it = 1; it <= T; it++) {
-    const M = new Float64Array(n1 * m1);
-    for (let k = 0; k < M.length; k++) M[k] = cfg.alpha * Cm[k]!;
+    const M = Float64Array.from(base);
     const gS = prevS && (cfg.beta > 0 || cfg.gamma > 0) ? structureGradS(pr, prevS, cfg, cfg.gamma > 0 ? cliqueTerm(pr, prevS, false) : null) : null;
-    for (let i = 0; i < K; i++) {
-      for (let j = 0; j < m; j++) {
-        let x = M[i * m1 + j]!;
-        if (context) x += cfg.context_weight * context.pair[i * m + j]!;
-        if (gS) x += gS[i * m + j]!;
-        M[i * m1 + j] = x;
+    if (gS) {
+      for (let i = 0; i < K; i++) {
+        const row = i * m1;
+        for (let j = 0; j < m; j++) M[row + j] += gS[i * m + j]!;
       }
-    }
-    if (context) {
-      for (let i = 0; i < K; i++) M[i * m1 + m] += cfg.context_weight * context.del[i]!;
-      for (let j = 0; j < m; j++) M[K * m1 + j] += cfg.context_weight * context.ins[j]!;
     }
     // Each refinement starts from the balanced potentials of its own cost, not the previous
     // plan's: the refined cost is on another scale (tens instead of ~1), and a warm start in the
