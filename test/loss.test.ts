@@ -35,9 +35,9 @@ test('dense products (blocked, transposed, symmetric, sparse) equal the textbook
   };
   let worst = 0;
   const check = (got: Float64Array, want: Float64Array): void => want.forEach((w, k) => { worst = Math.max(worst, Math.abs(got[k]! - w)); });
-  // Every remainder of the 4×4 blocking (sizes 1–11), zeros included for the sparse product.
+  // Every remainder of the 4-row and 8/4-inner blocking, zeros included for the sparse product.
   for (let r = 1; r <= 11; r++) {
-    for (const s of [1, 3, 4, 9]) {
+    for (const s of [1, 3, 4, 9, 13]) {
       for (const t of [1, 2, 5, 8, 11]) {
         const A = Float64Array.from({ length: r * s }, () => (rng.next() < 0.3 ? 0 : rng.normal()));
         const B = Float64Array.from({ length: s * t }, () => rng.normal());

@@ -2,6 +2,7 @@ import type { EdgeType } from '../graph/types.js';
 import { sinkhornAdjoint, sinkhornLog, type SinkhornReport, type SinkhornResult } from '../match/sinkhorn.js';
 import type { LossConfig } from './config.js';
 import { matmul, matmulNT, matmulSparse, matmulTN, sum, traceCube, transpose } from './dense.js';
+import { take, scratch } from '../util/scratch.js';
 import { presentTypes, zeroGradients, type SoftGraph, type SoftGraphGradients, type TargetGraph } from './softGraph.js';
 
 /** Value, terms, assignment and gradients of one loss evaluation. Terms a mode does not compute are null. */
@@ -50,6 +51,13 @@ interface Prepared {
   Cm: Float64Array;
 }
 
+/** Stands for a term's absent matrices. */
+const EMPTY = new Float64Array(0);
+
+/**
+ * Temporaries of one evaluation come from `scratch` (freed when the exported function returns);
+ * only the results (gradients, the plan) are allocated for the caller.
+ */
 function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
   const K = p.K;
   const m = t.m;
@@ -58,11 +66,11 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
   const Ap = new Map<EdgeType, Float64Array>();
   const B = new Map<EdgeType, Float64Array>();
   const Bpairs = new Map<EdgeType, Int32Array>();
-  const notU = new Float64Array(K * K).fill(1);
-  const notV = new Float64Array(m * m).fill(1);
+  const notU = take(K * K).fill(1);
+  const notV = take(m * m).fill(1);
   for (const r of types) {
     const A = p.edges[r];
-    const a = new Float64Array(K * K);
+    const a = take(K * K);
     if (A) {
       for (let i = 0; i < K; i++) {
         for (let k = 0; k < K; k++) {
@@ -75,7 +83,7 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
       }
     }
     Ap.set(r, a);
-    const b = new Float64Array(m * m);
+    const b = take(m * m);
     const pairs: number[] = [];
     const Bt = t.edges[r];
     if (Bt) {
@@ -92,16 +100,16 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     B.set(r, b);
     Bpairs.set(r, Int32Array.from(pairs));
   }
-  const U = new Float64Array(K * K);
+  const U = take(K * K);
   for (let i = 0; i < K; i++) for (let k = 0; k < K; k++) if (i !== k) U[i * K + k] = 1 - notU[i * K + k]!;
-  const V = new Float64Array(m * m);
+  const V = take(m * m);
   for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) if (j !== l) V[j * m + l] = 1 - notV[j * m + l]!;
 
   const { node_insertion_cost: cIns, node_deletion_cost: cDel } = cfg;
   const L = p.L;
-  const C = new Float64Array((K + 1) * (m + 1));
+  const C = take((K + 1) * (m + 1));
   // Cm, the assignment's node cost, is C with each substitution priced by its label alone.
-  const Cm = new Float64Array((K + 1) * (m + 1));
+  const Cm = take((K + 1) * (m + 1));
   for (let i = 0; i < K; i++) {
     const ei = e[i]!;
     const row = i * (m + 1);
@@ -114,7 +122,7 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     C[row + m] = Cm[row + m] = ei * cDel;
   }
   for (let j = 0; j < m; j++) C[K * (m + 1) + j] = Cm[K * (m + 1) + j] = cIns;
-  const trV3 = m > 0 ? traceCube(V, matmulSparse(V, V, m, m, m), m) : 0;
+  const trV3 = m > 0 ? traceCube(V, matmulSparse(V, V, m, m, m, take(m * m)), m) : 0;
   const start = new Int32Array(m + 1);
   const nbr: number[] = [];
   for (let j = 0; j < m; j++) {
@@ -127,7 +135,7 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
 
 /** Slot-to-node block S = P[0:K, 0:m] of a (K+1)×(m+1) plan. */
 function slotBlock(P: Float64Array, K: number, m: number): Float64Array {
-  const S = new Float64Array(K * m);
+  const S = take(K * m);
   for (let i = 0; i < K; i++) S.set(P.subarray(i * (m + 1), i * (m + 1) + m), i * m);
   return S;
 }
@@ -157,22 +165,22 @@ function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boole
     const A = pr.Ap.get(r)!;
     const B = pr.B.get(r)!;
     // ⟨SᵀA'S, B⟩ = ⟨A', S B Sᵀ⟩: one K×K product serves both the value and ∂/∂A'.
-    const SB = new Float64Array(K * m);
+    const SB = take(K * m);
     const pairs = pr.Bpairs.get(r)!;
     for (let i = 0; i < K; i++) {
       const o = i * m;
       for (let q = 0; q < pairs.length; q += 2) SB[o + pairs[q + 1]!] += S[o + pairs[q]!]!;
     }
-    const SBSt = matmulNT(SB, S, K, m, K);
+    const SBSt = matmulNT(SB, S, K, m, K, take(K * K));
     let overlap = 0;
     for (let k = 0; k < A.length; k++) overlap += A[k]! * SBSt[k]!;
     edge += cEdel * sum(A) + cEins * sum(B) - (cEdel + cEins) * overlap;
-    const g = new Float64Array(K * K);
+    const g = take(K * K);
     for (let k = 0; k < g.length; k++) g[k] = cEdel - (cEdel + cEins) * SBSt[k]!;
     for (let i = 0; i < K; i++) g[i * K + i] = 0;
     gAp.set(r, g);
   }
-  const { clique, gU, W, US } = withClique ? cliqueTerm(pr, S, true) : { clique: 0, gU: new Float64Array(0), W: new Float64Array(0), US: new Float64Array(0) };
+  const { clique, gU, W, US } = withClique ? cliqueTerm(pr, S, true) : { clique: 0, gU: EMPTY, W: EMPTY, US: EMPTY };
   return { node, edge, clique, gAp, gU, W, US };
 }
 
@@ -182,12 +190,12 @@ function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boole
  */
 function structureGradS(pr: Prepared, S: Float64Array, cfg: LossConfig, clique: { W: Float64Array; US: Float64Array } | null): Float64Array {
   const { K, m } = pr;
-  const out = new Float64Array(K * m);
+  const out = take(K * m);
   const cE = cfg.edge_insertion_cost + cfg.edge_deletion_cost;
   if (cfg.beta > 0) {
     const w = -cfg.beta * cE;
-    const AS = new Float64Array(K * m);
-    const AtS = new Float64Array(K * m);
+    const AS = take(K * m);
+    const AtS = take(K * m);
     for (const r of pr.types) {
       const A = pr.Ap.get(r)!;
       const pairs = pr.Bpairs.get(r)!;
@@ -209,7 +217,7 @@ function structureGradS(pr: Prepared, S: Float64Array, cfg: LossConfig, clique: 
   }
   if (cfg.gamma > 0 && clique && clique.W.length > 0) {
     // ∂clique/∂S = U·S·Wᵀ + Uᵀ·S·W = 2·(U·S)·W (U and W symmetric; U·S comes with W).
-    const USW = matmul(clique.US, clique.W, K, m, m);
+    const USW = matmul(clique.US, clique.W, K, m, m, take(K * m));
     for (let k = 0; k < out.length; k++) out[k] += 2 * cfg.gamma * USW[k]!;
   }
   return out;
@@ -221,16 +229,16 @@ function structureGradS(pr: Prepared, S: Float64Array, cfg: LossConfig, clique: 
  */
 function cliqueTerm(pr: Prepared, S: Float64Array, withGradU: boolean): { clique: number; W: Float64Array; US: Float64Array; gU: Float64Array } {
   const { K, m } = pr;
-  if (m === 0 || K === 0) return { clique: 0, W: new Float64Array(0), US: new Float64Array(0), gU: new Float64Array(0) };
-  const US = matmul(pr.U, S, K, K, m);
-  const Uh = matmulTN(S, US, K, m, m, undefined, true); // SᵀUS: symmetric as U is
+  if (m === 0 || K === 0) return { clique: 0, W: EMPTY, US: EMPTY, gU: EMPTY };
+  const US = matmul(pr.U, S, K, K, m, take(K * m));
+  const Uh = matmulTN(S, US, K, m, m, take(m * m), true); // SᵀUS: symmetric as U is
   for (let j = 0; j < m; j++) Uh[j * m + j] = 0;
   const V = pr.V;
-  const UV = new Float64Array(m * m);
+  const UV = take(m * m);
   for (let k = 0; k < UV.length; k++) UV[k] = Uh[k]! * V[k]!;
-  const Uh2 = matmul(Uh, Uh, m, m, m, undefined, true);
+  const Uh2 = matmul(Uh, Uh, m, m, m, take(m * m), true);
   // ∂/∂Û of the bracket/6: (Û²)ᵀ/2 − ((Û∘V)²)ᵀ∘V; all symmetric, and the diagonal of Û is fixed at 0.
-  const W = new Float64Array(m * m);
+  const W = take(m * m);
   for (let k = 0; k < W.length; k++) W[k] = Uh2[k]! / 2;
   // (Û∘V)² is needed only on V's support (for its trace term and for W): one sparse dot product
   // per target edge, over the neighbours of its first end.
@@ -250,7 +258,7 @@ function cliqueTerm(pr: Prepared, S: Float64Array, withGradU: boolean): { clique
   }
   const clique = (traceCube(Uh, Uh2, m) + pr.trV3 - 2 * trUV3) / 6;
   for (let j = 0; j < m; j++) W[j * m + j] = 0;
-  const gU = withGradU ? matmulNT(matmul(S, W, K, m, m), S, K, m, K, undefined, true) : new Float64Array(0);
+  const gU = withGradU ? matmulNT(matmul(S, W, K, m, m, take(K * m)), S, K, m, K, take(K * K), true) : EMPTY;
   return { clique, W, US, gU };
 }
 
@@ -271,9 +279,9 @@ function cliqueTerm(pr: Prepared, S: Float64Array, withGradU: boolean): { clique
  */
 function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): { pair: Float64Array; del: Float64Array; ins: Float64Array } {
   const { K, m } = pr;
-  const cost = new Float64Array(K * m);
-  const del = new Float64Array(K);
-  const ins = new Float64Array(m);
+  const cost = take(K * m);
+  const del = take(K);
+  const ins = take(m);
   if (hops === 0 || K === 0 || m === 0) return { pair: cost, del, ins };
   const labelCol = new Map<number, number>();
   for (const y of t.labels) if (y >= 0 && !labelCol.has(y)) labelCol.set(y, labelCol.size);
@@ -283,36 +291,36 @@ function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): 
   const w = q + 1;
   // The slots' side is kept transposed (w × K): every per-slot loop below then runs over a
   // contiguous row of K values.
-  const X0 = new Float64Array(w * K);
+  const X0 = take(w * K);
   for (let i = 0; i < K; i++) {
     const ei = p.exist[i]!;
     X0[q * K + i] = ei;
     for (const [y, c] of labelCol) X0[c * K + i] = ei * p.labels[i * p.L + y]!;
   }
-  const Z0 = new Float64Array(m * w);
+  const Z0 = take(m * w);
   for (let j = 0; j < m; j++) {
     const y = t.labels[j]!;
     Z0[j * w + (y >= 0 ? labelCol.get(y)! : q)] = 1;
   }
-  const zInv = new Float64Array(m);
-  const zMass = new Float64Array(m);
+  const zInv = take(m);
+  const zMass = take(m);
   const repOf = new Int32Array(m);
   const supStart = new Int32Array(m + 1);
   const supCol = new Int32Array(m * q);
-  const supVal = new Float64Array(m * q);
-  const inTarget = new Float64Array(K);
-  const xInv = new Float64Array(K);
-  const xMass = new Float64Array(K);
-  const overlap = new Float64Array(K);
-  const repCost = new Float64Array(K * m);
+  const supVal = take(m * q);
+  const inTarget = take(K);
+  const xInv = take(K);
+  const xMass = take(K);
+  const overlap = take(K);
+  const repCost = take(K * m);
   // Ping-pong buffers for the hop products, and the hash table of distinctRows.
-  const xBuf = [new Float64Array(w * K), new Float64Array(w * K)] as const;
-  const zBuf = [new Float64Array(m * w), new Float64Array(m * w)] as const;
+  const xBuf = [take(w * K), take(w * K)] as const;
+  const zBuf = [take(m * w), take(m * w)] as const;
   const reps = new Int32Array(m);
   const table = new Int32Array(1 << Math.ceil(Math.log2(2 * m + 1)));
   for (const r of pr.types) {
     const A = pr.Ap.get(r)!;
-    const At = transpose(A, K, K); // for Xᵀ·A'ᵀ = (A'·X)ᵀ
+    const At = transpose(A, K, K, take(K * K)); // for Xᵀ·A'ᵀ = (A'·X)ᵀ
     const pairs = pr.Bpairs.get(r)!;
     for (const down of [true, false]) {
       let X: Float64Array = X0;
@@ -448,12 +456,12 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
     else for (let i = 0; i < K; i++) P[i * m1] = 1;
     return { P, final: null, report: { iterations: 0, marginalError: 0, converged: true, kernel: 'matvec' } };
   }
-  const a = new Float64Array(n1).fill(1);
+  const a = take(n1).fill(1);
   a[K] = m;
-  const b = new Float64Array(m1).fill(1);
+  const b = take(m1).fill(1);
   b[m] = K;
   // The part of the matching cost that no refinement changes: α·Cm plus the context.
-  const base = new Float64Array(n1 * m1);
+  const base = take(n1 * m1);
   const alpha = cfg.alpha;
   for (let k = 0; k < base.length; k++) base[k] = alpha * Cm[k]!;
   if (cfg.context_weight > 0) {
@@ -470,7 +478,8 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
   let final: SinkhornResult | null = null;
   const T = cfg.structure_iterations;
   for (let it = 1; it <= T; it++) {
-    const M = Float64Array.from(base);
+    const M = take(base.length);
+    M.set(base);
     const gS = prevS && (cfg.beta > 0 || cfg.gamma > 0) ? structureGradS(pr, prevS, cfg, cfg.gamma > 0 ? cliqueTerm(pr, prevS, false) : null) : null;
     if (gS) {
       for (let i = 0; i < K; i++) {
@@ -535,7 +544,7 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
   for (const r of pr.types) {
     const A = p.edges[r];
     if (!A) continue;
-    const gAp = new Float64Array(K * K);
+    const gAp = take(K * K);
     const ge = tm.gAp.get(r)!;
     for (let k = 0; k < gAp.length; k++) gAp[k] = cfg.beta * ge[k]!;
     if (cfg.gamma > 0 && tm.gU.length > 0) addUnionGradient(pr, r, tm.gU, cfg.gamma, gAp);
@@ -560,6 +569,10 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
  * respect to exist, labels and every edge matrix (`envelope` or `unrolled`).
  */
 export function structuralLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
+  return scratch.scope(() => structuralLossIn(p, t, cfg));
+}
+
+function structuralLossIn(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
   const pr = prepare(p, t, cfg);
   const { K, m } = pr;
   const { P, final, report } = assign(pr, p, t, cfg);
@@ -570,7 +583,7 @@ export function structuralLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): L
     // only input-dependent part is α·C (the structure part of M is held constant).
     const m1 = m + 1;
     const gS = structureGradS(pr, slotBlock(P, K, m), cfg, cfg.gamma > 0 ? { W: tm.W, US: tm.US } : null);
-    const gP = new Float64Array((K + 1) * m1);
+    const gP = take((K + 1) * m1);
     for (let k = 0; k < gP.length; k++) gP[k] = cfg.alpha * pr.C[k]!;
     for (let i = 0; i < K; i++) for (let j = 0; j < m; j++) gP[i * m1 + j] += gS[i * m + j]!;
     extraGC = sinkhornAdjoint(final, gP);
@@ -583,7 +596,7 @@ export function structuralLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): L
 
 /** F and its envelope gradient at a caller-given plan P ((K+1)×(m+1)): for tests and analysis. */
 export function structuralLossAtPlan(p: SoftGraph, t: TargetGraph, cfg: LossConfig, P: Float64Array): LossResult {
-  return valueAtPlan(prepare(p, t, cfg), p, t, cfg, P);
+  return scratch.scope(() => valueAtPlan(prepare(p, t, cfg), p, t, cfg, P));
 }
 
 /**
@@ -610,6 +623,8 @@ function addUnionGradient(pr: Prepared, r: EdgeType, gU: Float64Array, gamma: nu
 
 /** The soft assignment alone ((K+1)×(m+1) plan and its Sinkhorn report), as the structural loss finds it. */
 export function structuralAssignment(p: SoftGraph, t: TargetGraph, cfg: LossConfig): { P: Float64Array; report: SinkhornReport } {
-  const { P, report } = assign(prepare(p, t, cfg), p, t, cfg);
-  return { P, report };
+  return scratch.scope(() => {
+    const { P, report } = assign(prepare(p, t, cfg), p, t, cfg);
+    return { P, report };
+  });
 }

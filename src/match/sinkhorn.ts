@@ -9,6 +9,8 @@
  * log-sum-exp loop runs. The choice is made per call and reported.
  */
 
+import { scratch, take } from '../util/scratch.js';
+
 /** Largest (max C − min C)/τ for the mat-vec kernel: e^−350 ≈ 1e−152 stays a normal double even after the v shift. */
 export const FAST_RANGE = 350;
 
@@ -190,29 +192,46 @@ interface Problem {
   range: number;
   /** max L: the scaling kernel's shift. */
   lmax: number;
+  /** max_i L_ij per column, for the balanced start. */
+  colMax: Float64Array;
   /** exp(L − max L) ∈ [e^−FAST_RANGE, 1], n×m, for the scaling iteration (when the range allows). */
   G?: Float64Array;
   /** Row- and column-shifted kernels for the log-domain mat-vec iteration (kept for the adjoint). */
   kernels?: Kernels;
 }
 
-function makeProblem(C: Float64Array, a: Float64Array, b: Float64Array, tau: number, kernel: 'scaling' | 'logdomain' | 'logsumexp'): Problem {
+/** Where a call's arrays live: scratch for its own temporaries, the heap for what a tape keeps. */
+type Alloc = (n: number) => Float64Array;
+const heap: Alloc = (n) => new Float64Array(n);
+
+function makeProblem(C: Float64Array, a: Float64Array, b: Float64Array, tau: number, kernel: 'scaling' | 'logdomain' | 'logsumexp', alloc: Alloc): Problem {
   const n = a.length;
   const m = b.length;
-  const L = new Float64Array(n * m);
+  const L = alloc(n * m);
+  const colMax = alloc(m).fill(-Infinity);
   let lo = Infinity;
   let hi = -Infinity;
-  for (let k = 0; k < L.length; k++) {
-    const x = -C[k]! / tau;
-    if (!Number.isFinite(x)) throw new RangeError('sinkhorn: cost matrix has a non-finite entry (or τ is too small for it)');
-    L[k] = x;
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
+  let nan = false;
+  for (let i = 0; i < n; i++) {
+    const o = i * m;
+    for (let j = 0; j < m; j++) {
+      const x = -C[o + j]! / tau;
+      L[o + j] = x;
+      if (x !== x) nan = true;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+      if (x > colMax[j]!) colMax[j] = x;
+    }
   }
-  const pb: Problem = { n, m, tau, L, logA: a.map(Math.log), logB: b.map(Math.log), range: hi - lo, lmax: hi };
+  if (nan || !Number.isFinite(lo) || !Number.isFinite(hi)) throw new RangeError('sinkhorn: cost matrix has a non-finite entry (or τ is too small for it)');
+  const logA = alloc(n);
+  const logB = alloc(m);
+  for (let i = 0; i < n; i++) logA[i] = Math.log(a[i]!);
+  for (let j = 0; j < m; j++) logB[j] = Math.log(b[j]!);
+  const pb: Problem = { n, m, tau, L, logA, logB, range: hi - lo, lmax: hi, colMax };
   if (pb.range < FAST_RANGE) {
     if (kernel === 'scaling') {
-      const G = new Float64Array(n * m);
+      const G = alloc(n * m);
       for (let k = 0; k < G.length; k++) G[k] = Math.exp(L[k]! - hi);
       pb.G = G;
     } else if (kernel === 'logdomain') {
@@ -234,6 +253,7 @@ function halveTemperature(pb: Problem): void {
   pb.tau /= 2;
   pb.range *= 2;
   pb.lmax *= 2;
+  for (let j = 0; j < pb.colMax.length; j++) pb.colMax[j] = 2 * pb.colMax[j]!;
   for (let k = 0; k < L.length; k++) L[k] = 2 * L[k]!;
   if (!G) return;
   if (pb.range >= FAST_RANGE) {
@@ -247,22 +267,28 @@ function halveTemperature(pb: Problem): void {
  * The balanced start v_j = −½·max_i L_ij + ½·log b_j (g_j = ½·min_i C_ij + ½·τ·log b_j), and the
  * row that set each entry (the adjoint passes ∂/∂v0 on to that cost).
  */
-function balancedStart(pb: Problem): { v0: Float64Array; argminRow: Int32Array } {
-  const { n, m, L, logB } = pb;
+function balancedStart(pb: Problem, alloc: Alloc): Float64Array {
+  const { m, colMax, logB } = pb;
+  const v0 = alloc(m);
+  for (let j = 0; j < m; j++) v0[j] = -0.5 * colMax[j]! + 0.5 * logB[j]!;
+  return v0;
+}
+
+/** For the adjoint: the row whose cost set each entry of the balanced start. */
+function balancedStartRows(pb: Problem): Int32Array {
+  const { n, m, L, colMax } = pb;
   const argminRow = new Int32Array(m);
-  const best = new Float64Array(m).fill(-Infinity);
+  const found = new Uint8Array(m);
   for (let i = 0; i < n; i++) {
     const o = i * m;
     for (let j = 0; j < m; j++) {
-      if (L[o + j]! > best[j]!) {
-        best[j] = L[o + j]!;
+      if (!found[j] && L[o + j] === colMax[j]) {
         argminRow[j] = i;
+        found[j] = 1;
       }
     }
   }
-  const v0 = new Float64Array(m);
-  for (let j = 0; j < m; j++) v0[j] = -0.5 * best[j]! + 0.5 * logB[j]!;
-  return { v0, argminRow };
+  return argminRow;
 }
 
 interface Run {
@@ -299,8 +325,8 @@ function tooSlow(err: number, prev: number, iterations: number, maxIterations: n
 /** Sinkhorn iterations from column potentials v0 (in units of τ) until the tolerance or the cap. */
 function iterate(pb: Problem, v0: Float64Array, a: Float64Array, maxIterations: number, tolerance: number, keepHistory: boolean, giveUp: boolean): Run {
   const { n, m, L, logA, logB, kernels } = pb;
-  const scratch = new Float64Array(Math.max(n, m));
-  const colScratch = kernels ? scratch : new Float64Array(m);
+  const scratch = take(Math.max(n, m));
+  const colScratch = kernels ? scratch : take(m);
   const rowLse = (v: Float64Array, out: Float64Array): void => {
     if (kernels) lseMatvec(kernels.E, kernels.rowMax, n, m, v, out, scratch);
     else lseRows(L, n, m, v, out);
@@ -309,12 +335,15 @@ function iterate(pb: Problem, v0: Float64Array, a: Float64Array, maxIterations: 
     if (kernels) lseMatvec(kernels.Et, kernels.colMax, m, n, u, out, scratch);
     else lseCols(L, n, m, u, out, scratch, colScratch);
   };
-  let u = new Float64Array(n);
-  let v = Float64Array.from(v0);
+  // With history every iteration keeps its own potentials (the tape outlives this call).
+  const fresh: Alloc = keepHistory ? heap : take;
+  let u = fresh(n);
+  let v = fresh(m);
+  v.set(v0);
   const us: Float64Array[] = [];
   const vs: Float64Array[] = [];
-  const lse = new Float64Array(n);
-  const clse = new Float64Array(m);
+  const lse = take(n);
+  const clse = take(m);
   let iterations = 0;
   let marginalError = Infinity;
   let gaveUp = false;
@@ -334,10 +363,10 @@ function iterate(pb: Problem, v0: Float64Array, a: Float64Array, maxIterations: 
       }
     }
     // History needs fresh vectors per iteration; otherwise the two pairs are reused.
-    if (keepHistory || iterations === 0) u = new Float64Array(n);
+    if (keepHistory) u = heap(n);
     for (let i = 0; i < n; i++) u[i] = logA[i]! - lse[i]!;
     colLse(u, clse);
-    if (keepHistory) v = new Float64Array(m);
+    if (keepHistory) v = heap(m);
     for (let j = 0; j < m; j++) v[j] = logB[j]! - clse[j]!;
     iterations++;
     if (keepHistory) {
@@ -414,11 +443,11 @@ function iterateScaling(pb: Problem, v0: Float64Array, a: Float64Array, b: Float
   const { n, m } = pb;
   const G = pb.G!;
   const vshift = maxOf(v0);
-  const beta = new Float64Array(m);
+  const beta = take(m);
   for (let j = 0; j < m; j++) beta[j] = Math.exp(v0[j]! - vshift);
-  const alpha = new Float64Array(n);
-  const q = new Float64Array(n);
-  const r = new Float64Array(m);
+  const alpha = take(n);
+  const q = take(n);
+  const r = take(m);
   let iterations = 0;
   let marginalError = Infinity;
   let gaveUp = false;
@@ -445,8 +474,8 @@ function iterateScaling(pb: Problem, v0: Float64Array, a: Float64Array, b: Float
   for (let k = 0; k < n; k++) if (!(alpha[k]! > 0 && alpha[k]! < Infinity)) return null;
   for (let k = 0; k < m; k++) if (!(beta[k]! > 0 && beta[k]! < Infinity)) return null;
   // Back to potentials on L: P = exp(L + u ⊕ v) = α_i·exp(L − lmax)·β_j.
-  const u = new Float64Array(n);
-  const v = new Float64Array(m);
+  const u = take(n);
+  const v = take(m);
   for (let k = 0; k < n; k++) u[k] = Math.log(alpha[k]!) - pb.lmax - vshift;
   for (let k = 0; k < m; k++) v[k] = Math.log(beta[k]!) + vshift;
   return { u, v, iterations, marginalError, us: [], vs: [], gaveUp, scaled: { alpha, beta } };
@@ -490,6 +519,11 @@ function planOf(pb: Problem, run: Run): Float64Array {
  * (n×m row-major) at temperature τ. Never returns NaN or Inf for finite C and τ > 0.
  */
 export function sinkhornLog(C: Float64Array, a: Float64Array, b: Float64Array, opts: SinkhornOptions): SinkhornResult {
+  return scratch.scope(() => sinkhornIn(C, a, b, opts));
+}
+
+/** sinkhornLog's body: temporaries from scratch; the plan, potentials and tape on the heap. */
+function sinkhornIn(C: Float64Array, a: Float64Array, b: Float64Array, opts: SinkhornOptions): SinkhornResult {
   const n = a.length;
   const m = b.length;
   const { tau, maxIterations, tolerance } = opts;
@@ -500,14 +534,16 @@ export function sinkhornLog(C: Float64Array, a: Float64Array, b: Float64Array, o
   }
   if (opts.epsilonScaling && opts.keepHistory) throw new Error('sinkhorn: epsilonScaling and keepHistory cannot be combined (the adjoint would miss the warm-up)');
   const keepHistory = opts.keepHistory ?? false;
-  const pb = makeProblem(C, a, b, tau, opts.forceLogSumExp ? 'logsumexp' : keepHistory ? 'logdomain' : 'scaling');
+  const alloc: Alloc = keepHistory ? heap : take;
+  const pb = makeProblem(C, a, b, tau, opts.forceLogSumExp ? 'logsumexp' : keepHistory ? 'logdomain' : 'scaling', alloc);
   let argminRow: Int32Array | undefined;
   let v0: Float64Array;
   if (opts.initialG) {
-    v0 = new Float64Array(m);
+    v0 = alloc(m);
     for (let j = 0; j < m; j++) v0[j] = opts.initialG[j]! / tau;
   } else {
-    ({ v0, argminRow } = balancedStart(pb));
+    v0 = balancedStart(pb, alloc);
+    if (keepHistory) argminRow = balancedStartRows(pb);
   }
   // With ε-scaling to fall back on, the plain run gives up early when its rate cannot converge.
   let run = iterateAny(pb, v0, a, b, maxIterations, tolerance, keepHistory, opts.epsilonScaling ?? false);
@@ -517,7 +553,7 @@ export function sinkhornLog(C: Float64Array, a: Float64Array, b: Float64Array, o
     // in one iteration); ε-scaling is for the rest. Try the first, fall back to the second, keep
     // the better plan, and report every iteration spent.
     const warm = epsilonScaledStart(C, a, b, tau);
-    const v = new Float64Array(m);
+    const v = take(m);
     for (let j = 0; j < m; j++) v[j] = warm.g[j]! / tau;
     const scaled = iterateAny(pb, v, a, b, maxIterations, tolerance, false);
     if (scaled.marginalError <= run.marginalError) {
@@ -559,6 +595,10 @@ const STAGE_ITERATIONS = 8;
  * annealed, the potentials arrive nearly in place and the final stage converges.
  */
 export function epsilonScaledStart(C: Float64Array, a: Float64Array, b: Float64Array, tau: number): { g: Float64Array; iterations: number } {
+  return scratch.scope(() => epsilonScaledIn(C, a, b, tau));
+}
+
+function epsilonScaledIn(C: Float64Array, a: Float64Array, b: Float64Array, tau: number): { g: Float64Array; iterations: number } {
   let lo = Infinity;
   let hi = -Infinity;
   for (const x of C) {
@@ -569,8 +609,8 @@ export function epsilonScaledStart(C: Float64Array, a: Float64Array, b: Float64A
   const stages = range > tau ? Math.min(30, Math.ceil(Math.log2(range / tau))) : 0;
   if (stages === 0) return { g: new Float64Array(b.length), iterations: 0 };
   // One problem for all stages, built at the top temperature and halved in place.
-  const pb = makeProblem(C, a, b, tau * 2 ** stages, 'scaling');
-  let v = balancedStart(pb).v0;
+  const pb = makeProblem(C, a, b, tau * 2 ** stages, 'scaling', take);
+  let v = balancedStart(pb, take);
   let iterations = 0;
   for (let s = stages; s >= 1; s--) {
     if (s < stages) {
@@ -578,7 +618,8 @@ export function epsilonScaledStart(C: Float64Array, a: Float64Array, b: Float64A
       for (let j = 0; j < v.length; j++) v[j] = 2 * v[j]!; // g = τ·v is held while τ halves
     }
     const r = iterateAny(pb, v, a, b, STAGE_ITERATIONS, 1e-9, false);
-    v = Float64Array.from(r.v);
+    v = take(r.v.length);
+    v.set(r.v);
     iterations += r.iterations;
   }
   const g = new Float64Array(b.length);
