@@ -312,7 +312,10 @@ function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): 
   const xInv = take(K);
   const xMass = take(K);
   const overlap = take(K);
+  // Scores per distinct row, and the accumulated cost, both node-major (m × K) so every loop
+  // over slots is contiguous; transposed into cost at the end.
   const repCost = take(K * m);
+  const costT = take(m * K);
   // Ping-pong buffers for the hop products, and the hash table of distinctRows.
   const xBuf = [take(w * K), take(w * K)] as const;
   const zBuf = [take(m * w), take(m * w)] as const;
@@ -375,6 +378,8 @@ function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): 
           // outside + in-target mass, the slot's Σx
           inTarget[i] = Math.max(0, mx - inTarget[i]!) + inTarget[i]!;
         }
+        // Without repeated rows (nr = m, reps in order) the scores go straight into costT.
+        const target = nr === m ? costT : repCost;
         for (let u = 0; u < nr; u++) {
           overlap.fill(0);
           for (let k = supStart[u]!; k < supStart[u + 1]!; k++) {
@@ -384,19 +389,25 @@ function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): 
           }
           const zm = zMass[u]!;
           const zi = zInv[u]!;
+          const row = u * K;
           for (let i = 0; i < K; i++) {
             // Clamped: the identity can round a zero distance to −1e−16. ½·d / max(1, mass_i, mass_j).
             const d = Math.max(0, inTarget[i]! + zm - 2 * overlap[i]!);
-            repCost[i * m + u] = d * (xMass[i]! >= zm ? xInv[i]! : zi);
+            target[row + i] += d * (xMass[i]! >= zm ? xInv[i]! : zi);
           }
         }
-        for (let i = 0; i < K; i++) {
-          const row = i * m;
-          for (let j = 0; j < m; j++) cost[row + j] += repCost[row + repOf[j]!]!;
+        if (target === repCost) {
+          for (let j = 0; j < m; j++) {
+            const src = repOf[j]! * K;
+            const dst = j * K;
+            for (let i = 0; i < K; i++) costT[dst + i] += repCost[src + i]!;
+          }
+          repCost.fill(0, 0, nr * K);
         }
       }
     }
   }
+  transpose(costT, m, K, cost);
   return { pair: cost, del, ins };
 }
 
