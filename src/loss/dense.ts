@@ -6,8 +6,7 @@ import { scratch, take } from '../util/scratch.js';
  * The dense products are register-blocked: each pass over the inner index updates four output
  * rows from eight rows of the right factor, so every output load/store serves eight
  * multiply-adds. The plain i-k-j loop spends most of its time on `out[j] +=` traffic; blocked, a
- * 32×32×32 product runs 6× faster in V8 (measured 80 µs → 12 µs; 2×2 blocks: 25 µs, 4×4: 13 µs). `matmulSparse` keeps the plain loop
- * and skips zero entries of its left factor, for the 0/1 target matrices.
+ * 32×32×32 product runs 6× faster in V8 (measured 80 µs → 12 µs; 2×2 blocks: 25 µs, 4×4: 13 µs).
  */
 
 /**
@@ -149,34 +148,6 @@ export function matmulNT(A: Float64Array, B: Float64Array, r: number, s: number,
 export function transpose(A: Float64Array, r: number, s: number, out = new Float64Array(r * s)): Float64Array {
   for (let i = 0; i < r; i++) for (let j = 0; j < s; j++) out[j * r + i] = A[i * s + j]!;
   return out;
-}
-
-/** C = A·B for a mostly-zero A (r×s) and B (s×t): the zero entries of A are skipped. */
-export function matmulSparse(A: Float64Array, B: Float64Array, r: number, s: number, t: number, out = new Float64Array(r * t)): Float64Array {
-  out.fill(0, 0, r * t);
-  for (let i = 0; i < r; i++) {
-    const oi = i * t;
-    const ai = i * s;
-    for (let k = 0; k < s; k++) {
-      const a = A[ai + k]!;
-      if (a === 0) continue;
-      const bk = k * t;
-      for (let j = 0; j < t; j++) out[oi + j] += a * B[bk + j]!;
-    }
-  }
-  return out;
-}
-
-export function sum(x: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]!;
-  return s;
-}
-
-export function dot(x: Float64Array, y: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]! * y[i]!;
-  return s;
 }
 
 /** tr(X³) for a square n×n X, given X² already. */

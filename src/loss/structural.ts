@@ -1,7 +1,7 @@
 import type { EdgeType } from '../graph/types.js';
 import { sinkhornAdjoint, sinkhornLog, type SinkhornReport, type SinkhornResult } from '../match/sinkhorn.js';
 import type { LossConfig } from './config.js';
-import { matmul, matmulNT, matmulSparse, matmulTN, sum, traceCube, transpose } from './dense.js';
+import { matmul, matmulNT, matmulTN, traceCube, transpose } from './dense.js';
 import { take, scratch } from '../util/scratch.js';
 import { presentTypes, zeroGradients, type SoftGraph, type SoftGraphGradients, type TargetGraph } from './softGraph.js';
 
@@ -26,7 +26,8 @@ interface Prepared {
   types: EdgeType[];
   /** A'^(r) = e_i e_k A_ik (zero diagonal), per present type. */
   Ap: Map<EdgeType, Float64Array>;
-  B: Map<EdgeType, Float64Array>;
+  /** ΣA'^(r), per present type. */
+  ApSum: Map<EdgeType, number>;
   /** The same target edges as flat (j, l) pairs: products with B run over its edges only. */
   Bpairs: Map<EdgeType, Int32Array>;
   /** Symmetric unions U (K×K) and V (m×m). */
@@ -64,40 +65,41 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
   const types = presentTypes(p, t);
   const e = p.exist;
   const Ap = new Map<EdgeType, Float64Array>();
-  const B = new Map<EdgeType, Float64Array>();
+  const ApSum = new Map<EdgeType, number>();
   const Bpairs = new Map<EdgeType, Int32Array>();
   const notU = take(K * K).fill(1);
   const notV = take(m * m).fill(1);
   for (const r of types) {
     const A = p.edges[r];
     const a = take(K * K);
+    let total = 0;
     if (A) {
       for (let i = 0; i < K; i++) {
+        const ei = e[i]!;
         for (let k = 0; k < K; k++) {
           if (i === k) continue;
-          const x = e[i]! * e[k]! * A[i * K + k]!;
+          const x = ei * e[k]! * A[i * K + k]!;
           a[i * K + k] = x;
+          total += x;
           notU[i * K + k] *= 1 - x;
           notU[k * K + i] *= 1 - x;
         }
       }
     }
     Ap.set(r, a);
-    const b = take(m * m);
+    ApSum.set(r, total);
     const pairs: number[] = [];
     const Bt = t.edges[r];
     if (Bt) {
       for (let j = 0; j < m; j++) {
         for (let l = 0; l < m; l++) {
           if (j === l || Bt[j * m + l] === 0) continue;
-          b[j * m + l] = 1;
           pairs.push(j, l);
           notV[j * m + l] = 0;
           notV[l * m + j] = 0;
         }
       }
     }
-    B.set(r, b);
     Bpairs.set(r, Int32Array.from(pairs));
   }
   const U = take(K * K);
@@ -122,7 +124,6 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     C[row + m] = Cm[row + m] = ei * cDel;
   }
   for (let j = 0; j < m; j++) C[K * (m + 1) + j] = Cm[K * (m + 1) + j] = cIns;
-  const trV3 = m > 0 ? traceCube(V, matmulSparse(V, V, m, m, m, take(m * m)), m) : 0;
   const start = new Int32Array(m + 1);
   const nbr: number[] = [];
   for (let j = 0; j < m; j++) {
@@ -130,7 +131,15 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     for (let l = 0; l < m; l++) if (V[j * m + l] !== 0) nbr.push(l);
   }
   start[m] = nbr.length;
-  return { K, m, types, Ap, B, Bpairs, U, V, trV3, Vadj: { start, nbr: Int32Array.from(nbr) }, C, Cm };
+  // tr(V³) = Σ_j Σ_{k,l ∈ N(j)} V_kl, from the neighbour lists.
+  let trV3 = 0;
+  for (let j = 0; j < m; j++) {
+    for (let a = start[j]!; a < start[j + 1]!; a++) {
+      const l = nbr[a]!;
+      for (let b = start[j]!; b < start[j + 1]!; b++) trV3 += V[nbr[b]! * m + l]!;
+    }
+  }
+  return { K, m, types, Ap, ApSum, Bpairs, U, V, trV3, Vadj: { start, nbr: Int32Array.from(nbr) }, C, Cm };
 }
 
 /** Slot-to-node block S = P[0:K, 0:m] of a (K+1)×(m+1) plan. */
@@ -163,7 +172,6 @@ function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boole
   const gAp = new Map<EdgeType, Float64Array>();
   for (const r of pr.types) {
     const A = pr.Ap.get(r)!;
-    const B = pr.B.get(r)!;
     // ⟨SᵀA'S, B⟩ = ⟨A', S B Sᵀ⟩: one K×K product serves both the value and ∂/∂A'.
     const SB = take(K * m);
     const pairs = pr.Bpairs.get(r)!;
@@ -174,9 +182,10 @@ function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boole
     const SBSt = matmulNT(SB, S, K, m, K, take(K * K));
     let overlap = 0;
     for (let k = 0; k < A.length; k++) overlap += A[k]! * SBSt[k]!;
-    edge += cEdel * sum(A) + cEins * sum(B) - (cEdel + cEins) * overlap;
-    const g = take(K * K);
-    for (let k = 0; k < g.length; k++) g[k] = cEdel - (cEdel + cEins) * SBSt[k]!;
+    edge += cEdel * pr.ApSum.get(r)! + cEins * (pairs.length / 2) - (cEdel + cEins) * overlap;
+    // ∂edge/∂A' = c_edel − (c_edel + c_eins)·S·B·Sᵀ, written over SBSt (not needed after).
+    const g = SBSt;
+    for (let k = 0; k < g.length; k++) g[k] = cEdel - (cEdel + cEins) * g[k]!;
     for (let i = 0; i < K; i++) g[i * K + i] = 0;
     gAp.set(r, g);
   }
