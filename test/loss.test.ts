@@ -13,6 +13,7 @@ import { shuffleNodes } from '../src/data/records.js';
 import { sinkhornAdjoint, sinkhornLog } from '../src/match/sinkhorn.js';
 import { matmul, matmulNT, matmulTN } from '../src/loss/dense.js';
 import { Rng } from '../src/util/rng.js';
+import { Scratch } from '../src/util/scratch.js';
 import {
   bruteForceGed, editPathCost, finiteDifference, maxRelErr, permuteSlots, randomSmallGraph, randomSoftGraph, randomTarget, type SmallGraph,
 } from './fixtures.js';
@@ -266,6 +267,38 @@ test('the loss is invariant under any permutation of the slots (1e-9)', () => {
     assert.ok(Math.abs(base.total - moved.total) <= 1e-9 * Math.max(1, base.total), `trial ${trial}: ${base.total} vs ${moved.total}`);
     for (let i = 0; i < K; i++) assert.ok(Math.abs(base.gradients.exist[i]! - moved.gradients.exist[perm[i]!]!) < 1e-7);
   }
+});
+
+test('results never share memory with later evaluations (scratch temporaries stay inside a call)', () => {
+  const rng = new Rng(41);
+  const snapshot = (r: ReturnType<typeof structuralLoss>): number[] => [
+    r.total, ...r.assignment!, ...r.gradients.exist, ...r.gradients.labels, ...Object.values(r.gradients.edges).flatMap((g) => [...g!]),
+  ];
+  const kept: Array<{ r: ReturnType<typeof structuralLoss>; before: number[] }> = [];
+  for (const gradient of ['envelope', 'unrolled'] as const) {
+    const r = structuralLoss(randomSoftGraph(rng, 6, 5), randomTarget(rng, 5, 5, ['sequential', 'clique'], 0.4, 0), resolveLossConfig({ gradient }));
+    kept.push({ r, before: snapshot(r) });
+  }
+  const plain = sinkhornLog(randomCost(rng, 5, 4), new Float64Array(5).fill(4), new Float64Array(4).fill(5), { tau: 0.1, maxIterations: 20, tolerance: 1e-9, epsilonScaling: true });
+  const planBefore = [...plain.plan, ...plain.f, ...plain.g];
+  // Larger problems afterwards grow and reuse the scratch buffer.
+  for (const K of [3, 20, 40]) structuralLoss(randomSoftGraph(rng, K, 5), randomTarget(rng, K, 5, ['sequential', 'clique'], 0.4, 0), resolveLossConfig({}));
+  for (const { r, before } of kept) assert.deepEqual(snapshot(r), before);
+  assert.deepEqual([...plain.plan, ...plain.f, ...plain.g], planBefore);
+});
+
+test('scratch: views are zeroed, scopes release in stack order, also when they throw', () => {
+  const arena = new Scratch(8);
+  const outer = arena.take(5);
+  outer.fill(7);
+  assert.throws(() => arena.scope(() => {
+    arena.take(100).fill(3); // grows past the initial 8 doubles
+    throw new Error('inside');
+  }), /inside/);
+  assert.equal(arena.mark(), 5, 'the throwing scope released what it took');
+  const next = arena.take(4);
+  assert.deepEqual([...next], [0, 0, 0, 0]);
+  assert.deepEqual([...outer], [7, 7, 7, 7, 7], 'an outer view survives the growth and the inner scope');
 });
 
 test('K = 0 and m = 0 give the pure insertion and deletion costs', () => {

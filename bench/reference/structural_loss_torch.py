@@ -1,6 +1,6 @@
 """The structural loss of STRUCTURAL_LOSS.md in PyTorch (float64, one thread), as the side-by-side
-reference for bench/loss: same assignment (balanced start; on the final plan the give-up rule and
-the epsilon-scaled retry,
+reference for bench/loss: same assignment (balanced start; the give-up rule; on the final plan the
+epsilon-scaled retry,
 context with its dummy costs, label-priced substitutions, refinement), same terms,
 gradients by autograd. Reads cases as JSON on stdin, prints one JSON line per case."""
 import json
@@ -156,8 +156,10 @@ def loss(case, e, pi, A):
         unrolled = c["gradient"] == "unrolled" and t == T
         Mc = c["alpha"] * (Cm if unrolled else Cm.detach()) + struct
         if unrolled or t < T:
-            # intermediate plans (and the unrolled final one): the plain run, no retry
-            P, it, err, _ = sinkhorn(Mc, a, b, c["sinkhorn_temperature"], c["sinkhorn_iterations"], c["sinkhorn_tolerance"])
+            # intermediate plans: the plain run, cut short when too slow (no retry);
+            # the unrolled final plan: the plain run to the cap
+            P, it, err, _ = sinkhorn(Mc, a, b, c["sinkhorn_temperature"], c["sinkhorn_iterations"], c["sinkhorn_tolerance"],
+                                     give_up=t < T)
         else:
             P, it, err = sinkhorn_envelope(Mc, a, b, c["sinkhorn_temperature"], c["sinkhorn_iterations"], c["sinkhorn_tolerance"])
         if not unrolled:

@@ -1,12 +1,17 @@
 /**
- * Log-domain Sinkhorn between two discrete measures, with its exact adjoint.
+ * Sinkhorn between two discrete measures, in the log domain where it matters, with its exact
+ * adjoint.
  *
- * Potentials are kept as u = f/τ, v = g/τ on L = −C/τ. One iteration updates u (rows) then
- * v (columns); the plan is P = exp(L + u ⊕ v). The fast kernel exponentiates L once,
- * shifted by its row maxima and (transposed) by its column maxima, and evaluates each half step
- * as a matrix–vector product: N exponentials per half step instead of N². It is exact while
- * exp(L − rowmax) cannot underflow, i.e. (max L − min L) < FAST_RANGE; otherwise the textbook
- * log-sum-exp loop runs. The choice is made per call and reported.
+ * Potentials are kept as u = f/τ, v = g/τ on L = −C/τ; one iteration updates u (rows) then v
+ * (columns); the plan is P = exp(L + u ⊕ v). Three kernels, chosen per call and reported:
+ * - scaling (no tape, (max L − min L) < FAST_RANGE): G = exp(L − max L) is built once and the
+ *   iterations run as α = a/Gβ, β = b/Gᵀα, with P = diag(α)·G·diag(β): two mat-vecs and n + m
+ *   divisions per iteration, no exp or log. Every entry of G is ≥ e^−350, so no row or column
+ *   sum can vanish; a non-finite sum falls back to the log domain.
+ * - log-domain mat-vec (with a tape, same range): exp(L − row max) and its column twin once,
+ *   each half step a mat-vec plus N exponentials; the adjoint replays it.
+ * - log-sum-exp (wider ranges): the textbook stable loop, N² exponentials per half step.
+ * All report "matvec" or "logsumexp".
  */
 
 import { scratch, take } from '../util/scratch.js';
@@ -37,6 +42,11 @@ export interface SinkhornOptions {
    * would not see the warm-up). See `epsilonScaledStart`.
    */
   epsilonScaling?: boolean;
+  /**
+   * Stop a run whose observed linear rate cannot reach the tolerance within the cap (after 5
+   * iterations; see `tooSlow`). Implied by epsilonScaling, which then takes over.
+   */
+  giveUpWhenSlow?: boolean;
   /** Use the log-sum-exp loop even where the mat-vec kernel is valid (for cross-checks). */
   forceLogSumExp?: boolean;
 }
@@ -546,7 +556,7 @@ function sinkhornIn(C: Float64Array, a: Float64Array, b: Float64Array, opts: Sin
     if (keepHistory) argminRow = balancedStartRows(pb);
   }
   // With ε-scaling to fall back on, the plain run gives up early when its rate cannot converge.
-  let run = iterateAny(pb, v0, a, b, maxIterations, tolerance, keepHistory, opts.epsilonScaling ?? false);
+  let run = iterateAny(pb, v0, a, b, maxIterations, tolerance, keepHistory, (opts.epsilonScaling || opts.giveUpWhenSlow) ?? false);
   let warmupIterations: number | undefined;
   if (opts.epsilonScaling && !(run.marginalError < tolerance)) {
     // The balanced start is exact for crisp, well-separated costs (a perfect prediction converges
