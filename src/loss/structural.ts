@@ -563,23 +563,49 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
     grads.exist[i] += ge;
   }
   // Edge and clique gradients flow through A' = e_i·e_k·A_ik; the clique's also through U.
-  for (const r of pr.types) {
+  // U_ik = 1 − Π over types s and both directions of (1 − A'^(s)), so ∂U_ik/∂A'^(r)_ik is the
+  // product of the other factors: the reverse direction's product (shared by every type) times
+  // the forward factors of the other types (computed directly: no division by 1 − x).
+  const mats = pr.types.map((s) => pr.Ap.get(s)!);
+  const withUnion = cfg.gamma > 0 && tm.gU.length > 0;
+  const reverse = withUnion ? take(K * K).fill(1) : EMPTY;
+  if (withUnion) for (const As of mats) for (let i = 0; i < K; i++) for (let k = 0; k < K; k++) reverse[i * K + k] *= 1 - As[k * K + i]!;
+  const beta = cfg.beta;
+  const gamma = cfg.gamma;
+  const gExist = grads.exist;
+  const gU = tm.gU;
+  for (let ri = 0; ri < pr.types.length; ri++) {
+    const r = pr.types[ri]!;
     const A = p.edges[r];
     if (!A) continue;
-    const gAp = take(K * K);
     const ge = tm.gAp.get(r)!;
-    for (let k = 0; k < gAp.length; k++) gAp[k] = cfg.beta * ge[k]!;
-    if (cfg.gamma > 0 && tm.gU.length > 0) addUnionGradient(pr, r, tm.gU, cfg.gamma, gAp);
     const gA = grads.edges[r]!;
+    // ∂U/∂A'^(r) needs the other types' forward factors: their product, once per type.
+    let otherFwd = EMPTY;
+    if (withUnion) {
+      otherFwd = take(K * K).fill(1);
+      for (let s2 = 0; s2 < mats.length; s2++) {
+        if (s2 === ri) continue;
+        const As = mats[s2]!;
+        for (let k = 0; k < otherFwd.length; k++) otherFwd[k] *= 1 - As[k]!;
+      }
+    }
     for (let i = 0; i < K; i++) {
+      const ei = e[i]!;
+      const row = i * K;
+      let gei = 0;
       for (let k = 0; k < K; k++) {
         if (i === k) continue;
-        const g = gAp[i * K + k]!;
-        gA[i * K + k] = g * e[i]! * e[k]!;
-        const ga = g * A[i * K + k]!;
-        grads.exist[i] += ga * e[k]!;
-        grads.exist[k] += ga * e[i]!;
+        const ik = row + k;
+        let g = beta * ge[ik]!;
+        if (withUnion) g += gamma * (gU[ik]! + gU[k * K + i]!) * reverse[ik]! * otherFwd[ik]!;
+        const ek = e[k]!;
+        gA[ik] = g * ei * ek;
+        const ga = g * A[ik]!;
+        gei += ga * ek;
+        gExist[k] += ga * ei;
       }
+      gExist[i] += gei;
     }
   }
   return { total, node: tm.node, edge: tm.edge, clique: tm.clique, ce: null, assignment: P, sinkhorn: null, gradients: grads };
@@ -619,28 +645,6 @@ function structuralLossIn(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossRe
 /** F and its envelope gradient at a caller-given plan P ((K+1)×(m+1)): for tests and analysis. */
 export function structuralLossAtPlan(p: SoftGraph, t: TargetGraph, cfg: LossConfig, P: Float64Array): LossResult {
   return scratch.scope(() => valueAtPlan(prepare(p, t, cfg), p, t, cfg, P));
-}
-
-/**
- * gAp += γ·∂U/∂A'^(r) ∘ (GU + GUᵀ). U_ik = 1 − Π over types s and both directions of (1 − A'^(s)),
- * so ∂U_ik/∂A'^(r)_ik is the product of the other factors (computed directly: no division by 1 − x).
- */
-function addUnionGradient(pr: Prepared, r: EdgeType, gU: Float64Array, gamma: number, gAp: Float64Array): void {
-  const K = pr.K;
-  const mats = pr.types.map((s) => pr.Ap.get(s)!);
-  const ri = pr.types.indexOf(r);
-  for (let i = 0; i < K; i++) {
-    for (let k = 0; k < K; k++) {
-      if (i === k) continue;
-      let others = 1;
-      for (let s = 0; s < mats.length; s++) {
-        const As = mats[s]!;
-        if (s !== ri) others *= 1 - As[i * K + k]!;
-        others *= 1 - As[k * K + i]!;
-      }
-      gAp[i * K + k] += gamma * (gU[i * K + k]! + gU[k * K + i]!) * others;
-    }
-  }
 }
 
 /** The soft assignment alone ((K+1)×(m+1) plan and its Sinkhorn report), as the structural loss finds it. */

@@ -195,7 +195,10 @@ interface Problem {
   n: number;
   m: number;
   tau: number;
-  L: Float64Array;
+  C: Float64Array;
+  alloc: Alloc;
+  /** L = −C/τ, built on first use (`lOf`): the scaling kernel never needs it. */
+  L?: Float64Array;
   logA: Float64Array;
   logB: Float64Array;
   /** (max L − min L), which decides the kernel. */
@@ -217,7 +220,6 @@ const heap: Alloc = (n) => new Float64Array(n);
 function makeProblem(C: Float64Array, a: Float64Array, b: Float64Array, tau: number, kernel: 'scaling' | 'logdomain' | 'logsumexp', alloc: Alloc): Problem {
   const n = a.length;
   const m = b.length;
-  const L = alloc(n * m);
   const colMax = alloc(m).fill(-Infinity);
   let lo = Infinity;
   let hi = -Infinity;
@@ -226,7 +228,6 @@ function makeProblem(C: Float64Array, a: Float64Array, b: Float64Array, tau: num
     const o = i * m;
     for (let j = 0; j < m; j++) {
       const x = -C[o + j]! / tau;
-      L[o + j] = x;
       if (x !== x) nan = true;
       if (x < lo) lo = x;
       if (x > hi) hi = x;
@@ -238,17 +239,28 @@ function makeProblem(C: Float64Array, a: Float64Array, b: Float64Array, tau: num
   const logB = alloc(m);
   for (let i = 0; i < n; i++) logA[i] = Math.log(a[i]!);
   for (let j = 0; j < m; j++) logB[j] = Math.log(b[j]!);
-  const pb: Problem = { n, m, tau, L, logA, logB, range: hi - lo, lmax: hi, colMax };
+  const pb: Problem = { n, m, tau, C, alloc, logA, logB, range: hi - lo, lmax: hi, colMax };
   if (pb.range < FAST_RANGE) {
     if (kernel === 'scaling') {
       const G = alloc(n * m);
-      for (let k = 0; k < G.length; k++) G[k] = Math.exp(L[k]! - hi);
+      for (let k = 0; k < G.length; k++) G[k] = Math.exp(-C[k]! / tau - hi);
       pb.G = G;
     } else if (kernel === 'logdomain') {
-      pb.kernels = buildKernels(L, n, m);
+      pb.kernels = buildKernels(lOf(pb), n, m);
     }
   }
   return pb;
+}
+
+/** L = −C/τ at the problem's current temperature. */
+function lOf(pb: Problem): Float64Array {
+  if (!pb.L) {
+    const { C, tau } = pb;
+    const L = pb.alloc(C.length);
+    for (let k = 0; k < L.length; k++) L[k] = -C[k]! / tau;
+    pb.L = L;
+  }
+  return pb.L;
 }
 
 /**
@@ -264,7 +276,8 @@ function halveTemperature(pb: Problem): void {
   pb.range *= 2;
   pb.lmax *= 2;
   for (let j = 0; j < pb.colMax.length; j++) pb.colMax[j] = 2 * pb.colMax[j]!;
-  for (let k = 0; k < L.length; k++) L[k] = 2 * L[k]!;
+  // −C/(τ/2) = 2·(−C/τ) exactly (a power-of-two scaling), so a built L doubles and an unbuilt one stays lazy.
+  if (L) for (let k = 0; k < L.length; k++) L[k] = 2 * L[k]!;
   if (!G) return;
   if (pb.range >= FAST_RANGE) {
     delete pb.G;
@@ -286,7 +299,8 @@ function balancedStart(pb: Problem, alloc: Alloc): Float64Array {
 
 /** For the adjoint: the row whose cost set each entry of the balanced start. */
 function balancedStartRows(pb: Problem): Int32Array {
-  const { n, m, L, colMax } = pb;
+  const { n, m, colMax } = pb;
+  const L = lOf(pb);
   const argminRow = new Int32Array(m);
   const found = new Uint8Array(m);
   for (let i = 0; i < n; i++) {
@@ -334,7 +348,8 @@ function tooSlow(err: number, prev: number, iterations: number, maxIterations: n
 
 /** Sinkhorn iterations from column potentials v0 (in units of τ) until the tolerance or the cap. */
 function iterate(pb: Problem, v0: Float64Array, a: Float64Array, maxIterations: number, tolerance: number, keepHistory: boolean, giveUp: boolean): Run {
-  const { n, m, L, logA, logB, kernels } = pb;
+  const { n, m, logA, logB, kernels } = pb;
+  const L = kernels ? new Float64Array(0) : lOf(pb); // the log-sum-exp loop reads L itself
   const scratch = take(Math.max(n, m));
   const colScratch = kernels ? scratch : take(m);
   const rowLse = (v: Float64Array, out: Float64Array): void => {
@@ -497,13 +512,13 @@ function iterateAny(pb: Problem, v0: Float64Array, a: Float64Array, b: Float64Ar
     const run = iterateScaling(pb, v0, a, b, maxIterations, tolerance, giveUp);
     if (run) return run;
     delete pb.G;
-    pb.kernels = buildKernels(pb.L, pb.n, pb.m);
+    pb.kernels = buildKernels(lOf(pb), pb.n, pb.m);
   }
   return iterate(pb, v0, a, maxIterations, tolerance, keepHistory, giveUp);
 }
 
 function planOf(pb: Problem, run: Run): Float64Array {
-  const { n, m, L } = pb;
+  const { n, m } = pb;
   const plan = new Float64Array(n * m);
   if (run.scaled && pb.G) {
     const { alpha, beta } = run.scaled;
@@ -516,6 +531,7 @@ function planOf(pb: Problem, run: Run): Float64Array {
     return plan;
   }
   const { u, v } = run;
+  const L = lOf(pb);
   for (let i = 0; i < n; i++) {
     const o = i * m;
     const ui = u[i]!;
@@ -585,7 +601,7 @@ function sinkhornIn(C: Float64Array, a: Float64Array, b: Float64Array, opts: Sin
   };
   if (warmupIterations !== undefined) result.warmupIterations = warmupIterations;
   if (keepHistory) {
-    const tape: SinkhornTape = { n, m, tau, L: pb.L, logA: pb.logA, logB: pb.logB, us: run.us, vs: run.vs, v0 };
+    const tape: SinkhornTape = { n, m, tau, L: lOf(pb), logA: pb.logA, logB: pb.logB, us: run.us, vs: run.vs, v0 };
     if (pb.kernels) tape.kernels = pb.kernels;
     if (argminRow) tape.argminRow = argminRow;
     result.tape = tape;
