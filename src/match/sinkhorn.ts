@@ -129,32 +129,13 @@ function buildKernels(L: Float64Array, n: number, m: number): Kernels {
 
 /**
  * out[i] = lse_j(K[i,j] + w[j]) for a kernel stored as exp(K − shift) row-major (rows × cols).
- * Mat-vec form: shift[i] + wm + log Σ_j Ek[i,j]·exp(w[j] − wm). Rows go two at a time so each
- * load of the vector serves two sums.
+ * Mat-vec form: shift[i] + wm + log Σ_j Ek[i,j]·exp(w[j] − wm).
  */
 function lseMatvec(Ek: Float64Array, shift: Float64Array, rows: number, cols: number, w: Float64Array, out: Float64Array, scratch: Float64Array): void {
   const wm = maxOf(w);
   for (let j = 0; j < cols; j++) scratch[j] = Math.exp(w[j]! - wm);
-  let i = 0;
-  for (; i + 1 < rows; i += 2) {
-    const o0 = i * cols;
-    const o1 = o0 + cols;
-    let s0 = 0;
-    let s1 = 0;
-    for (let j = 0; j < cols; j++) {
-      const x = scratch[j]!;
-      s0 += Ek[o0 + j]! * x;
-      s1 += Ek[o1 + j]! * x;
-    }
-    out[i] = shift[i]! + wm + Math.log(s0);
-    out[i + 1] = shift[i + 1]! + wm + Math.log(s1);
-  }
-  if (i < rows) {
-    const o = i * cols;
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += Ek[o + j]! * scratch[j]!;
-    out[i] = shift[i]! + wm + Math.log(s);
-  }
+  matvecRows(Ek, rows, cols, scratch, out);
+  for (let i = 0; i < rows; i++) out[i] = shift[i]! + wm + Math.log(out[i]!);
 }
 
 /** Row log-sum-exp of L + w (n×m), the textbook stable loop. */
