@@ -42,6 +42,15 @@ test('linear assignment is optimal on random square and rectangular matrices, wi
     assert.equal(a.cost, bruteAssignment(c, n, m), `trial ${trial}`);
     assert.equal(new Set(a.rowToColumn).size, n);
   }
+  // Larger, continuous (tie-free) and negative costs, where most rows need a shortest path.
+  for (let trial = 0; trial < 60; trial++) {
+    const n = rng.int(6, 8);
+    const m = rng.int(n, 9);
+    const c = Array.from({ length: n }, () => Array.from({ length: m }, () => 10 * rng.next() - 6));
+    const a = linearAssignment(Float64Array.from(c.flat()), n, m);
+    assert.ok(Math.abs(a.cost - bruteAssignment(c, n, m)) < 1e-9, `continuous trial ${trial}`);
+    assert.equal(new Set(a.rowToColumn).size, n);
+  }
 });
 
 test('exact GED equals brute-force enumeration on 600 random pairs up to 5 nodes (typed and untyped), bounds bracket it', () => {

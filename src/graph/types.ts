@@ -34,20 +34,28 @@ export function isEdgeType(x: unknown): x is EdgeType {
   return typeof x === 'string' && (EDGE_TYPES as readonly string[]).includes(x);
 }
 
+/** Position of each node id in g.nodes (undefined for an id that names no node). */
+export function nodeIndexer(g: Graph): (id: NodeId) => number | undefined {
+  const n = g.nodes.length;
+  // Ids 0..n−1 in order (every built or generated graph) need no lookup table.
+  if (g.nodes.every((node, i) => node.id === i)) return (id) => (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < n ? id : undefined);
+  const at = new Map<NodeId, number>();
+  g.nodes.forEach((node, i) => at.set(node.id, i));
+  return (id) => at.get(id);
+}
+
+/** Index of each edge type in EDGE_TYPES. */
+export const EDGE_TYPE_INDEX: ReadonlyMap<string, number> = new Map(EDGE_TYPES.map((t, i) => [t, i]));
+
 /** Index a validated graph: node ids become array positions, edge types become indices. */
 export function indexGraph(g: Graph): IndexedGraph {
-  // Ids 0..n−1 in order (every built or generated graph) need no lookup table.
-  const dense = g.nodes.every((n, i) => n.id === i);
-  const at = new Map<NodeId, number>();
-  if (!dense) g.nodes.forEach((n, i) => at.set(n.id, i));
-  const n = g.nodes.length;
-  const find = (id: NodeId): number | undefined => (dense ? (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < n ? id : undefined) : at.get(id));
+  const find = nodeIndexer(g);
   const edges: Array<[number, number, number]> = [];
   for (const e of g.edges) {
     const s = find(e.source);
     const t = find(e.target);
     if (s === undefined || t === undefined) throw new Error(`edge ${String(e.source)}→${String(e.target)} names a missing node`);
-    edges.push([s, t, EDGE_TYPES.indexOf(e.type)]);
+    edges.push([s, t, EDGE_TYPE_INDEX.get(e.type)!]);
   }
   return { labels: g.nodes.map((n) => n.label), edges };
 }
