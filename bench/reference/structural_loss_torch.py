@@ -122,12 +122,13 @@ def sinkhorn_envelope(M, a, b, tau, iters, tol):
     if err < tol:
         return P, it, err
     rng = float(M.max() - M.min())
-    stages = min(30, math.ceil(math.log2(rng / tau))) if rng > tau else 0
+    # the schedule starts about range/8 (3 top stages skipped); no stage: the balanced start
+    stages = max(0, min(30, math.ceil(math.log2(rng / tau))) - 3) if rng > tau else 0
     g = None
     for s in range(stages, 0, -1):
         # 4 iterations per stage, 12 at the last two (tau*4, tau*2)
         _, _, _, g = sinkhorn(M, a, b, tau * 2 ** s, 4 if s > 2 else 12, 1e-9, g)
-    P2, it2, err2, _ = sinkhorn(M, a, b, tau, iters, tol, g if g is not None else torch.zeros(M.shape[1]))
+    P2, it2, err2, _ = sinkhorn(M, a, b, tau, iters, tol, g)
     return (P2, it2, err2) if err2 <= err else (P, it, err)
 
 

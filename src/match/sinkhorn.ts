@@ -600,6 +600,12 @@ function sinkhornIn(C: Float64Array, a: Float64Array, b: Float64Array, opts: Sin
 const UPPER_STAGE_ITERATIONS = 4;
 const LOWER_STAGE_ITERATIONS = 12;
 const LOWER_STAGES = 2;
+/**
+ * Stages not run at the top of the schedule (τ·2^s ≥ range/8). On the same 266 problems, skipping
+ * 3 converged exactly as many (31/31, 61/61, 50/50, marginal errors equal to 3 digits) with 12
+ * fewer iterations; skipping 4 lost 2 on math level 1.
+ */
+const SKIPPED_TOP_STAGES = 3;
 
 /**
  * Starting column potentials for Sinkhorn at temperature τ, by ε-scaling: stages at τ·2^s for
@@ -621,9 +627,11 @@ function epsilonScaledIn(C: Float64Array, a: Float64Array, b: Float64Array, tau:
     if (x > hi) hi = x;
   }
   const range = hi - lo;
-  const stages = range > tau ? Math.min(30, Math.ceil(Math.log2(range / tau))) : 0;
-  if (stages === 0) return { g: new Float64Array(b.length), iterations: 0 };
-  // One problem for all stages, built at the top temperature and halved in place.
+  // The first stage at about range/8: starting at the range itself (a nearly uniform plan)
+  // changed nothing measurable, stage for stage, on the sampled training problems.
+  const stages = range > tau ? Math.max(0, Math.min(30, Math.ceil(Math.log2(range / tau))) - SKIPPED_TOP_STAGES) : 0;
+  // One problem for all stages, built at the top temperature and halved in place; with no
+  // stage, the balanced start at τ itself.
   const pb = makeProblem(C, a, b, tau * 2 ** stages, 'scaling', take);
   let v = balancedStart(pb, take);
   let iterations = 0;
