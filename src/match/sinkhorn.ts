@@ -131,10 +131,10 @@ function buildKernels(L: Float64Array, n: number, m: number): Kernels {
  * out[i] = lse_j(K[i,j] + w[j]) for a kernel stored as exp(K − shift) row-major (rows × cols).
  * Mat-vec form: shift[i] + wm + log Σ_j Ek[i,j]·exp(w[j] − wm).
  */
-function lseMatvec(Ek: Float64Array, shift: Float64Array, rows: number, cols: number, w: Float64Array, out: Float64Array, scratch: Float64Array): void {
+function lseMatvec(Ek: Float64Array, shift: Float64Array, rows: number, cols: number, w: Float64Array, out: Float64Array, expW: Float64Array): void {
   const wm = maxOf(w);
-  for (let j = 0; j < cols; j++) scratch[j] = Math.exp(w[j]! - wm);
-  matvecRows(Ek, rows, cols, scratch, out);
+  for (let j = 0; j < cols; j++) expW[j] = Math.exp(w[j]! - wm);
+  matvecRows(Ek, rows, cols, expW, out);
   for (let i = 0; i < rows; i++) out[i] = shift[i]! + wm + Math.log(out[i]!);
 }
 
@@ -330,16 +330,16 @@ function tooSlow(err: number, prev: number, iterations: number, maxIterations: n
 /** Sinkhorn iterations from column potentials v0 (in units of τ) until the tolerance or the cap. */
 function iterate(pb: Problem, v0: Float64Array, a: Float64Array, maxIterations: number, tolerance: number, keepHistory: boolean, giveUp: boolean): Run {
   const { n, m, logA, logB, kernels } = pb;
-  const L = kernels ? new Float64Array(0) : lOf(pb); // the log-sum-exp loop reads L itself
-  const scratch = take(Math.max(n, m));
-  const colScratch = kernels ? scratch : take(m);
+  const L = kernels ? null : lOf(pb); // only the log-sum-exp loop reads L itself
+  const buf = take(Math.max(n, m));
+  const colBuf = kernels ? buf : take(m);
   const rowLse = (v: Float64Array, out: Float64Array): void => {
-    if (kernels) lseMatvec(kernels.E, kernels.rowMax, n, m, v, out, scratch);
-    else lseRows(L, n, m, v, out);
+    if (kernels) lseMatvec(kernels.E, kernels.rowMax, n, m, v, out, buf);
+    else lseRows(L!, n, m, v, out);
   };
   const colLse = (u: Float64Array, out: Float64Array): void => {
-    if (kernels) lseMatvec(kernels.Et, kernels.colMax, m, n, u, out, scratch);
-    else lseCols(L, n, m, u, out, scratch, colScratch);
+    if (kernels) lseMatvec(kernels.Et, kernels.colMax, m, n, u, out, buf);
+    else lseCols(L!, n, m, u, out, buf, colBuf);
   };
   // With history every iteration keeps its own potentials (the tape outlives this call).
   const fresh: Alloc = keepHistory ? heap : take;
