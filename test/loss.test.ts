@@ -93,6 +93,34 @@ test('sinkhorn: converges, reports iterations and marginal error, stops early', 
   assert.equal(capped.converged, capped.marginalError < 1e-12);
 });
 
+test('sinkhorn: giveUpWhenSlow cuts only runs whose rate cannot reach the tolerance within the cap', () => {
+  const rng = new Rng(12);
+  // A well-conditioned problem converges long before the cap: the rule must not touch it.
+  const C = randomCost(rng, 6, 6);
+  const ones = new Float64Array(6).fill(1);
+  const opts = { tau: 0.5, maxIterations: 500, tolerance: 1e-9 };
+  const plain = sinkhornLog(C, ones, ones, opts);
+  const guarded = sinkhornLog(C, ones, ones, { ...opts, giveUpWhenSlow: true });
+  assert.ok(plain.converged && guarded.converged);
+  assert.equal(guarded.iterations, plain.iterations);
+  assert.deepEqual([...guarded.plan], [...plain.plan]);
+  // One dummy per side at a small temperature, as in the loss: far from converged after 20.
+  const K = 12;
+  const m = 12;
+  const D = randomCost(rng, K + 1, m + 1, 6);
+  D[K * (m + 1) + m] = 0;
+  const a = new Float64Array(K + 1).fill(1);
+  a[K] = m;
+  const b = new Float64Array(m + 1).fill(1);
+  b[m] = K;
+  const hard = { tau: 0.01, maxIterations: 20, tolerance: 1e-9 };
+  const full = sinkhornLog(D, a, b, hard);
+  const cut = sinkhornLog(D, a, b, { ...hard, giveUpWhenSlow: true });
+  assert.ok(!full.converged && full.iterations === 20, `the full run: ${full.iterations} its, error ${full.marginalError}`);
+  assert.equal(cut.iterations, 5);
+  assert.ok(cut.plan.every(Number.isFinite));
+});
+
 test('sinkhorn adjoint equals finite differences of the unrolled iterations (both kernels)', () => {
   const rng = new Rng(5);
   for (const forceLogSumExp of [false, true]) {
