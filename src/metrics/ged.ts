@@ -374,10 +374,17 @@ function result(p: GedProblem, lowerBound: number, upperBound: number, exact: bo
   // listing an edit path's operations cost more than the bipartite bound itself.
   let path: ReturnType<typeof editPathOf> | undefined;
   const built = (): ReturnType<typeof editPathOf> => (path ??= editPathOf(p, Int32Array.from(phi)));
-  const r = { ged: upperBound, lowerBound, upperBound, exact, timeMs } as GedResult;
-  Object.defineProperty(r, 'nodeMap', { get: () => built().nodeMap, enumerable: true });
-  Object.defineProperty(r, 'editPath', { get: () => built().editPath, enumerable: true });
-  return r;
+  // Getters in the literal are own, enumerable properties (as JSON.stringify needs) without
+  // Object.defineProperty's cost.
+  return {
+    ged: upperBound, lowerBound, upperBound, exact, timeMs,
+    get nodeMap() {
+      return built().nodeMap;
+    },
+    get editPath() {
+      return built().editPath;
+    },
+  };
 }
 
 /** Riesen–Bunke bipartite GED approximation: one linear assignment; `ged` is the upper bound, with the matching's lower bound beside it. */
