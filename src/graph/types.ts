@@ -35,7 +35,7 @@ export function isEdgeType(x: unknown): x is EdgeType {
 }
 
 /** Position of each node id in g.nodes (undefined for an id that names no node). */
-export function nodeIndexer(g: Graph): (id: NodeId) => number | undefined {
+function nodeIndexer(g: Graph): (id: NodeId) => number | undefined {
   const n = g.nodes.length;
   // Ids 0..n−1 in order (every built or generated graph) need no lookup table.
   if (g.nodes.every((node, i) => node.id === i)) return (id) => (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < n ? id : undefined);
@@ -45,18 +45,23 @@ export function nodeIndexer(g: Graph): (id: NodeId) => number | undefined {
 }
 
 /** Index of each edge type in EDGE_TYPES. */
-export const EDGE_TYPE_INDEX: ReadonlyMap<string, number> = new Map(EDGE_TYPES.map((t, i) => [t, i]));
+const EDGE_TYPE_INDEX: ReadonlyMap<string, number> = new Map(EDGE_TYPES.map((t, i) => [t, i]));
 
-/** Index a validated graph: node ids become array positions, edge types become indices. */
-export function indexGraph(g: Graph): IndexedGraph {
+/** Calls visit(sourceIndex, targetIndex, typeIndex) for each edge; throws on an edge that names a missing node. */
+export function forEachIndexedEdge(g: Graph, visit: (s: number, t: number, r: number) => void): void {
   const find = nodeIndexer(g);
-  const edges: Array<[number, number, number]> = [];
   for (const e of g.edges) {
     const s = find(e.source);
     const t = find(e.target);
     if (s === undefined || t === undefined) throw new Error(`edge ${String(e.source)}→${String(e.target)} names a missing node`);
-    edges.push([s, t, EDGE_TYPE_INDEX.get(e.type)!]);
+    visit(s, t, EDGE_TYPE_INDEX.get(e.type)!);
   }
+}
+
+/** Index a validated graph: node ids become array positions, edge types become indices. */
+export function indexGraph(g: Graph): IndexedGraph {
+  const edges: Array<[number, number, number]> = [];
+  forEachIndexedEdge(g, (s, t, r) => edges.push([s, t, r]));
   return { labels: g.nodes.map((n) => n.label), edges };
 }
 
