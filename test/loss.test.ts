@@ -7,7 +7,6 @@ import { resolveLossConfig, type LossConfig } from '../src/loss/config.js';
 import { crossEntropyLoss, hybridLoss } from '../src/loss/crossEntropy.js';
 import { softGraphFromGraph, targetFromGraph, type SoftGraph, type TargetGraph } from '../src/loss/softGraph.js';
 import { structuralLoss, structuralLossAtPlan } from '../src/loss/structural.js';
-import { matchedCrossEntropy, matchedCrossEntropyAtPlan } from '../src/loss/matched.js';
 import { textToGraph } from '../src/graph/builders.js';
 import { shuffleNodes } from '../src/data/records.js';
 import { sinkhornAdjoint, sinkhornLog } from '../src/match/sinkhorn.js';
@@ -396,27 +395,34 @@ test('loss config: defaults of the design, errors that name the key', () => {
   assert.throws(() => resolveLossConfig({ alpah: 1 }), /unknown key "alpah"/);
 });
 
-test('matched cross-entropy: gradients equal finite differences at a frozen plan; order-free; a perfect prediction scores ~0', () => {
-  const cfg = resolveLossConfig({ loss_mode: 'matched' });
+test('likelihood form: gradients equal finite differences at a frozen plan; order-free; a perfect prediction scores ~0; never below the expected form', () => {
+  const cfg = resolveLossConfig({ cost_form: 'likelihood' });
+  const unit = resolveLossConfig({ cost_form: 'likelihood', gamma: 0 });
   for (const { p, t, trial } of gradientCases(31, 5)) {
-    const r = matchedCrossEntropy(p, t, cfg);
+    const r = structuralLoss(p, t, cfg);
     const P = r.assignment!;
-    assert.ok(Number.isFinite(r.total) && r.total >= 0);
-    assert.ok(Math.abs(matchedCrossEntropyAtPlan(p, t, P).total - r.total) < 1e-12);
-    // −log of probabilities near 0 curves sharply: a smaller step keeps the five-point stencil exact.
-    lossGradCheck(p, t, cfg, () => matchedCrossEntropyAtPlan(p, t, P).total, r.gradients, `matched trial ${trial}`, 1e-6);
+    assert.ok(Number.isFinite(r.total) && r.node! >= 0 && r.edge! >= 0 && r.clique! >= 0, `trial ${trial}: ${r.node} ${r.edge} ${r.clique}`);
+    assert.ok(Math.abs(structuralLossAtPlan(p, t, cfg, P).total - r.total) < 1e-9 * Math.max(1, r.total));
+    // −log of probabilities near 0 curves sharply: the five-point stencil still holds at h = 1e-6.
+    lossGradCheck(p, t, cfg, () => structuralLossAtPlan(p, t, cfg, P).total, r.gradients, `likelihood trial ${trial}`, 1e-6);
+    // With unit edit costs every operation's −log p ≥ 1 − p: the likelihood form bounds the expected one.
+    const e = structuralLossAtPlan(p, t, { ...unit, cost_form: 'expected' }, P);
+    const l = structuralLossAtPlan(p, t, unit, P);
+    assert.ok(l.node! >= e.node! - 1e-9 && l.edge! >= e.edge! - 1e-9, `trial ${trial}: likelihood ${l.node}/${l.edge} < expected ${e.node}/${e.edge}`);
   }
   // Order-free: permuting the slots, or the target's nodes, leaves the value unchanged.
   const rng = new Rng(4);
   const p = randomSoftGraph(rng, 7, 5);
   const t = randomTarget(rng, 5, 5);
-  const base = matchedCrossEntropy(p, t, cfg).total;
+  const base = structuralLoss(p, t, cfg).total;
   const perm = rng.shuffle([0, 1, 2, 3, 4, 5, 6]);
-  assert.ok(Math.abs(matchedCrossEntropy(permuteSlots(p, perm), t, cfg).total - base) < 1e-9 * Math.max(1, base));
-  const alphabet = ['h', 'e', 'l', 'o'];
-  const hello = targetFromGraph(textToGraph('hello'), alphabet);
-  const perfect = matchedCrossEntropy(softGraphFromGraph(textToGraph('hello'), alphabet), hello, cfg).total;
-  assert.ok(perfect < 0.01 * 5, `perfect "hello": ${perfect}`);
-  const shuffled = targetFromGraph(shuffleNodes(textToGraph('hello'), new Rng(9)), alphabet);
-  assert.ok(Math.abs(matchedCrossEntropy(softGraphFromGraph(textToGraph('hello'), alphabet), shuffled, cfg).total - perfect) < 1e-6);
+  assert.ok(Math.abs(structuralLoss(permuteSlots(p, perm), t, cfg).total - base) < 1e-9 * Math.max(1, base));
+  for (const text of ['hello', 'mississippi', '1000000', 'abababab', '(+ 16 9)']) {
+    const alphabet = [...new Set(text)];
+    const target = targetFromGraph(textToGraph(text), alphabet);
+    const perfect = structuralLoss(softGraphFromGraph(textToGraph(text), alphabet), target, cfg).total;
+    assert.ok(perfect <= 0.01 * target.m, `perfect ${JSON.stringify(text)}: ${perfect}`);
+    const shuffled = targetFromGraph(shuffleNodes(textToGraph(text), new Rng(9)), alphabet);
+    assert.ok(Math.abs(structuralLoss(softGraphFromGraph(textToGraph(text), alphabet), shuffled, cfg).total - perfect) < 1e-6);
+  }
 });

@@ -47,11 +47,11 @@ function gallery(cfg: TrainConfig, runDirs: Map<LossMode, string>): GalleryItem[
 
 export const compareCommand: Command = {
   name: 'compare',
-  usage: 'grapheme compare [--config F] (--task NAME | --data F) [--modes structural,cross-entropy,hybrid,matched] [--seeds N] [--epochs N] [--output DIR] [config flags]',
+  usage: 'grapheme compare [--config F] (--task NAME | --data F) [--modes structural,cross-entropy,hybrid] [--seeds N] [--epochs N] [--output DIR] [config flags]',
   summary: 'Train one model per loss mode and seed on the same data and budget; write report.html, report.md and summary.json.',
   options: {
     ...configOptionSpecs(),
-    modes: { kind: 'string', default: 'structural,cross-entropy,hybrid,matched', help: 'loss modes to compare, comma-separated', arg: 'LIST' },
+    modes: { kind: 'string', default: 'structural,cross-entropy,hybrid', help: 'loss modes to compare, comma-separated', arg: 'LIST' },
     seeds: { kind: 'integer', min: 1, max: 100, default: 2, help: 'seeds per mode (seed, seed+1, …)', arg: 'N' },
   },
   examples: ['grapheme compare --task reverse --seeds 2 --output runs/compare-reverse', 'grapheme compare --task tree --train-size 132 --val-size 17 --epochs 30 --modes structural,cross-entropy'],

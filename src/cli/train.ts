@@ -98,7 +98,7 @@ export function defaultRunDir(cfg: TrainConfig, prefix: string, suffix: string):
 
 export const trainCommand: Command = {
   name: 'train',
-  usage: 'grapheme train [--config F] [--task NAME | --data F] [--loss-mode structural|cross-entropy|hybrid|matched] [config flags] [--output DIR] [--resume CKPT] [--dry-run] [--json]',
+  usage: 'grapheme train [--config F] [--task NAME | --data F] [--loss-mode structural|cross-entropy|hybrid] [config flags] [--output DIR] [--resume CKPT] [--dry-run] [--json]',
   summary: 'Train a graph-to-graph model (default: the reverse task with the structural loss).',
   options: {
     ...configOptionSpecs(),

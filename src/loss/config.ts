@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 
-export const LOSS_MODES = ['structural', 'cross-entropy', 'hybrid', 'matched'] as const;
+export const LOSS_MODES = ['structural', 'cross-entropy', 'hybrid'] as const;
 export type LossMode = (typeof LOSS_MODES)[number];
 export const GRADIENT_MODES = ['envelope', 'unrolled'] as const;
+export const COST_FORMS = ['likelihood', 'expected'] as const;
+export const ASSIGNMENTS = ['soft', 'hard'] as const;
 
 /** The loss keys of the config, with the defaults of STRUCTURAL_LOSS.md. */
 export const lossConfigSchema = z
   .object({
-    loss_mode: z.enum(LOSS_MODES).default('structural').describe('structural | cross-entropy | hybrid | matched (cross-entropy on the structural assignment)'),
+    loss_mode: z.enum(LOSS_MODES).default('structural').describe('structural | cross-entropy | hybrid'),
+    cost_form: z.enum(COST_FORMS).default('expected').describe('likelihood (each edit priced by −log of the prediction that avoids it) | expected (priced linearly: the edit-path cost in the crisp limit)'),
     alpha: z.number().min(0).default(1.0).describe('weight of the node term'),
     beta: z.number().min(0).default(0.5).describe('weight of the edge term'),
     gamma: z.number().min(0).default(2.0).describe('weight of the clique (triangle) term'),
@@ -22,6 +25,7 @@ export const lossConfigSchema = z
     structure_iterations: z.number().int().min(1).max(100).default(3).describe('assignment refinements on the whole objective'),
     context_hops: z.number().int().min(0).max(10).default(3).describe('hops of neighbour labels in the matching cost'),
     context_weight: z.number().min(0).default(0.5).describe('weight of the neighbour-label context in the matching cost'),
+    assignment: z.enum(ASSIGNMENTS).default('soft').describe('soft (the Sinkhorn plan) | hard (that plan rounded to the nearest edit path, as DETR trains)'),
     gradient: z.enum(GRADIENT_MODES).default('envelope').describe('envelope (plan held fixed) | unrolled (through the Sinkhorn iterations)'),
     hybrid_lambda: z.number().min(0).max(1).default(0.5).describe('hybrid mode: λ·structural + (1−λ)·cross-entropy'),
   })

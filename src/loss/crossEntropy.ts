@@ -1,7 +1,6 @@
 import { EDGE_TYPES } from '../graph/types.js';
 import type { LossConfig } from './config.js';
 import { zeroGradients, type SoftGraph, type TargetGraph } from './softGraph.js';
-import { matchedCrossEntropy } from './matched.js';
 import { structuralLoss, type LossResult } from './structural.js';
 
 /** Probabilities are clipped to [EPS, 1 − EPS] so that −log never returns Inf. */
@@ -75,6 +74,5 @@ export function hybridLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossR
 export function lossForMode(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
   if (cfg.loss_mode === 'cross-entropy') return crossEntropyLoss(p, t);
   if (cfg.loss_mode === 'hybrid') return hybridLoss(p, t, cfg);
-  if (cfg.loss_mode === 'matched') return matchedCrossEntropy(p, t, cfg);
   return structuralLoss(p, t, cfg);
 }

@@ -3,4 +3,3 @@ export * from './softGraph.js';
 export * from './structural.js';
 export * from './crossEntropy.js';
 export * from './io.js';
-export * from './matched.js';

@@ -56,6 +56,7 @@ export const trainKeysSchema = z.object({
  * overriding edge directions. See the README's Results for the runs.
  */
 const TRAINING_LOSS_DEFAULTS = {
+  cost_form: 'likelihood',
   node_insertion_cost: 2,
   sinkhorn_temperature: 0.01,
   sinkhorn_iterations: 50,
@@ -66,7 +67,7 @@ const lossShapeForTraining = Object.fromEntries(
   Object.entries(lossConfigSchema.shape).map(([k, field]) => {
     const d = TRAINING_LOSS_DEFAULTS[k as keyof typeof TRAINING_LOSS_DEFAULTS];
     if (d === undefined) return [k, field];
-    const inner = (field as unknown as z.ZodDefault<z.ZodNumber>).unwrap();
+    const inner = (field as unknown as z.ZodDefault<z.ZodType>).unwrap();
     return [k, inner.default(d).describe(`${field.description ?? k} (training default; the loss command's is ${String((field as z.ZodType).parse(undefined))})`)];
   }),
 ) as typeof lossConfigSchema.shape;
