@@ -12,6 +12,7 @@ import { shuffleNodes } from '../src/data/records.js';
 import { sinkhornAdjoint, sinkhornLog } from '../src/match/sinkhorn.js';
 import { matmul, matmulNT, matmulTN } from '../src/loss/dense.js';
 import { Rng } from '../src/util/rng.js';
+import { exactGed } from '../src/metrics/ged.js';
 import { Scratch } from '../src/util/scratch.js';
 import {
   bruteForceGed, editPathCost, finiteDifference, maxRelErr, permuteSlots, randomSmallGraph, randomSoftGraph, randomTarget, type SmallGraph,
@@ -243,12 +244,11 @@ test('hard limit: crisp inputs with a permutation plan cost exactly the induced 
   }
 });
 
-test('hard limit: with α = β = 1, γ = 0 the loss of a crisp prediction is ≥ the exact GED', () => {
-  // The hard limit needs a converged plan at a small τ. Sinkhorn at small τ can stall (a weakly
-  // linked block of the plan drains at a rate of its own tiny mass), so pairs whose run did not
-  // converge are counted, not judged; the count itself is held to a floor.
+test('hard limit: with α = β = 1, γ = 0 the loss of a crisp prediction is ≥ the exact GED, converged or not', () => {
+  // The terms are taken at a feasible plan (rounded onto the polytope), so no pair is excused for
+  // a Sinkhorn run that stopped at its cap: every pair is judged, at a sharp and at the loss
+  // command's τ.
   const rng = new Rng(22);
-  const cfg = resolveLossConfig({ alpha: 1, beta: 1, gamma: 0, sinkhorn_temperature: 0.05, sinkhorn_iterations: 2000 });
   let judged = 0;
   let optimal = 0;
   for (let trial = 0; trial < 150; trial++) {
@@ -256,16 +256,54 @@ test('hard limit: with α = β = 1, γ = 0 the loss of a crisp prediction is ≥
     const g2 = randomSmallGraph(rng, rng.int(1, 5), 3, [0, 1], 0.3);
     const { p, t } = asInputs(g1, g2, 3);
     const ged = bruteForceGed(g1, g2);
-    const r = structuralLoss(p, t, cfg);
-    if (!r.sinkhorn!.converged) continue;
-    judged++;
-    assert.ok(r.total >= ged - 1e-5, `trial ${trial}: loss ${r.total} < GED ${ged}`);
-    if (r.total < ged + 1e-3) optimal++;
+    for (const tau of [0.05, 0.1]) {
+      const r = structuralLoss(p, t, resolveLossConfig({ alpha: 1, beta: 1, gamma: 0, sinkhorn_temperature: tau, sinkhorn_iterations: 200 }));
+      judged++;
+      assert.ok(r.total >= ged - 1e-9, `trial ${trial}, τ ${tau}: loss ${r.total} < GED ${ged} (${r.sinkhorn!.converged ? 'converged' : 'not converged'})`);
+      if (r.total < ged + 1e-3) optimal++;
+    }
   }
-  assert.ok(judged >= 60, `only ${judged}/150 runs converged`);
-  // The assignment is a heuristic (three linearised refinements), not a GED solver: measured 29 of
-  // 76 converged pairs at the optimum; the floor catches a regression of the refinement.
-  assert.ok(optimal >= 0.3 * judged, `loss matched the exact GED on only ${optimal}/${judged} pairs`);
+  // The assignment is a heuristic (three linearised refinements), not a GED solver: measured 54
+  // of 300 at the optimum; the floor catches a regression of the refinement.
+  assert.ok(optimal >= 0.15 * judged, `loss matched the exact GED on only ${optimal}/${judged} pairs`);
+});
+
+test('repeated letters: misspellings of "mississippi" never give a negative term, nor a loss below the exact GED', () => {
+  const word = 'mississippi';
+  const variants = new Set<string>(['misisipi', 'missisippi', 'mispissipi']);
+  for (let i = 0; i < word.length; i++) {
+    variants.add(word.slice(0, i) + word.slice(i + 1));
+    variants.add(word.slice(0, i) + 's' + word.slice(i));
+    variants.add(word.slice(0, i) + (word[i] === 'i' ? 's' : 'i') + word.slice(i + 1));
+  }
+  variants.delete(word);
+  const target = textToGraph(word);
+  // The loss command's defaults, the training settings, and both cost forms of each.
+  const settings = [{}, { node_insertion_cost: 2, sinkhorn_temperature: 0.01, sinkhorn_iterations: 50, gamma: 0.5 }];
+  for (const v of variants) {
+    const pred = textToGraph(v);
+    const alphabet = [...new Set(v + word)];
+    const p = softGraphFromGraph(pred, alphabet);
+    const t = targetFromGraph(target, alphabet);
+    for (const s of settings) {
+      for (const cost_form of ['expected', 'likelihood'] as const) {
+        for (const assignment of ['soft', 'hard'] as const) {
+          const r = structuralLoss(p, t, resolveLossConfig({ ...s, cost_form, assignment }));
+          assert.ok(r.node! >= 0 && r.edge! >= 0 && r.clique! >= 0 && Number.isFinite(r.total), `${v} ${JSON.stringify(s)} ${cost_form}/${assignment}: terms ${r.node} ${r.edge} ${r.clique}`);
+        }
+      }
+      const unit = structuralLoss(p, t, resolveLossConfig({ ...s, node_insertion_cost: 1, alpha: 1, beta: 1, gamma: 0 }));
+      const ged = exactGed(pred, target, { timeMs: 5000 });
+      assert.ok(ged.exact);
+      assert.ok(unit.total >= ged.ged - 1e-9, `${v} ${JSON.stringify(s)}: loss ${unit.total} < GED ${ged.ged}`);
+    }
+  }
+  // The value settles as Sinkhorn runs longer: 20, 200 and 2000 iterations agree to 1 %.
+  const alphabet = [...new Set('misisipi' + word)];
+  const p = softGraphFromGraph(textToGraph('misisipi'), alphabet);
+  const t = targetFromGraph(target, alphabet);
+  const totals = [20, 200, 2000].map((n) => structuralLoss(p, t, resolveLossConfig({ sinkhorn_iterations: n })).total);
+  assert.ok(Math.max(...totals) - Math.min(...totals) <= 0.01 * Math.min(...totals), `totals ${totals.join(', ')}`);
 });
 
 test('a perfect prediction scores ≤ 0.01 per target node at the defaults', () => {
@@ -357,11 +395,13 @@ test('fuzz: thousands of random cases, no NaN or Inf, every term ≥ 0', () => {
         const p = randomSoftGraph(rng, K, 3);
         if (rng.next() < 0.3) for (let i = 0; i < K; i++) p.exist[i] = rng.next() < 0.5 ? 0 : 1; // crisp extremes
         const t = randomTarget(rng, m, 3, ['sequential', 'clique'], 0.4, 0.2);
-        const r = structuralLoss(p, t, resolveLossConfig({ sinkhorn_temperature: tau, gradient }));
+        const cost_form = rng.next() < 0.5 ? 'likelihood' : 'expected';
+        const assignment = rng.next() < 0.5 ? 'hard' : 'soft';
+        const r = structuralLoss(p, t, resolveLossConfig({ sinkhorn_temperature: tau, gradient, cost_form, assignment }));
         const all = [r.total, r.node!, r.edge!, r.clique!, ...r.gradients.exist, ...r.gradients.labels, ...Object.values(r.gradients.edges).flatMap((x) => [...x!])];
         assert.ok(all.every(Number.isFinite), 'finite');
-        const slack = 1e-9 + r.sinkhorn!.marginalError * 10;
-        assert.ok(r.node! >= -1e-12 && r.edge! >= -slack && r.clique! >= -1e-12, `terms ${r.node} ${r.edge} ${r.clique}`);
+        // At a feasible plan every term is ≥ 0 exactly, whether Sinkhorn converged or not.
+        assert.ok(r.node! >= 0 && r.edge! >= 0 && r.clique! >= 0, `terms ${r.node} ${r.edge} ${r.clique} (${cost_form}, ${assignment})`);
       },
     ),
     { numRuns: 2000 },

@@ -18,6 +18,12 @@ export interface LossResult {
   /** The final Sinkhorn call's report; null for cross-entropy. */
   sinkhorn: SinkhornReport | null;
   gradients: SoftGraphGradients;
+  /**
+   * Diagnostics of the assignment (structural modes; null for cross-entropy): the nearest edit
+   * path to the soft plan as slot → target node (−1: deleted), and the rounding gap
+   * 1 − ⟨P, X⟩/ΣX ∈ [0, 1] between the soft plan P and that path X (0: P is already a permutation).
+   */
+  matching?: { slotToNode: Int32Array; roundingGap: number } | null;
 }
 
 /** Everything the terms and gradients need, computed once per call. */
@@ -523,8 +529,9 @@ function distinctRows(Z: Float64Array, rows: number, w: number, reps: Int32Array
 interface Assignment {
   /** The plan the terms are taken at: feasible, and a permutation with `assignment: hard`. */
   P: Float64Array;
-  /** The rounded Sinkhorn plan, before any rounding to a permutation. */
-  softPlan: Float64Array;
+  /** The soft plan (rounded Sinkhorn plans combined by Frank–Wolfe steps) and its nearest edit path as a 0/1 plan. */
+  soft: Float64Array;
+  hard: Float64Array;
   /** The final Sinkhorn run and its rounding, when P depends on them smoothly (null when the plan is forced or hard). */
   final: SinkhornResult | null;
   rounding: { plan: Float64Array; tape: RoundingTape } | null;
@@ -543,7 +550,7 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
     const P = new Float64Array(n1 * m1);
     if (K === 0) for (let j = 0; j < m; j++) P[j] = 1;
     else for (let i = 0; i < K; i++) P[i * m1] = 1;
-    return { P, softPlan: P, final: null, rounding: null, lastStep: 1, report: { iterations: 0, marginalError: 0, converged: true, kernel: 'matvec' } };
+    return { P, soft: P, hard: P, final: null, rounding: null, lastStep: 1, report: { iterations: 0, marginalError: 0, converged: true, kernel: 'matvec' } };
   }
   const a = take(n1).fill(1);
   a[K] = m;
@@ -609,8 +616,9 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
   const report: SinkhornReport = { iterations: f.iterations, marginalError: f.marginalError, converged: f.converged, kernel: f.kernel };
   if (f.warmupIterations) report.warmupIterations = f.warmupIterations;
   const soft = plan!;
-  if (cfg.assignment === 'hard') return { P: nearestPermutationPlan(soft, K, m), final: null, rounding: null, lastStep, report, softPlan: soft };
-  return { P: soft, final: f, rounding: rounding!, lastStep, report, softPlan: soft };
+  const hard = nearestPermutationPlan(soft, K, m);
+  if (cfg.assignment === 'hard') return { P: hard, soft, hard, final: null, rounding: null, lastStep, report };
+  return { P: soft, soft, hard, final: f, rounding: rounding!, lastStep, report };
 }
 
 /**
@@ -717,7 +725,7 @@ export function structuralLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): L
 function structuralLossIn(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
   const pr = prepare(p, t, cfg);
   const { K, m } = pr;
-  const { P, final, rounding, lastStep, report } = assign(pr, p, t, cfg);
+  const { P, soft, hard, final, rounding, lastStep, report } = assign(pr, p, t, cfg);
   const tm = terms(pr, P, cfg, cfg.gamma > 0);
   let extraGC: Float64Array | undefined;
   if (cfg.gradient === 'unrolled' && final && rounding) {
@@ -736,7 +744,25 @@ function structuralLossIn(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossRe
   }
   const result = valueAtPlan(pr, p, t, cfg, P, extraGC, tm);
   result.sinkhorn = report;
+  result.matching = matchingOf(soft, hard, K, m);
   return result;
+}
+
+/** The edit path `hard` as slot → node (−1: deleted), and how far the soft plan P is from it. */
+function matchingOf(P: Float64Array, hard: Float64Array, K: number, m: number): { slotToNode: Int32Array; roundingGap: number } {
+  const m1 = m + 1;
+  const slotToNode = new Int32Array(K).fill(-1);
+  let overlap = 0;
+  let ones = 0;
+  for (let k = 0; k < hard.length; k++) {
+    if (hard[k] !== 1) continue;
+    overlap += P[k]!;
+    ones++;
+    const i = Math.floor(k / m1);
+    const j = k % m1;
+    if (i < K && j < m) slotToNode[i] = j;
+  }
+  return { slotToNode, roundingGap: ones === 0 ? 0 : Math.max(0, 1 - overlap / ones) };
 }
 
 /** F and its envelope gradient at a caller-given plan P ((K+1)×(m+1)): for tests and analysis. */

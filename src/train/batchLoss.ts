@@ -13,10 +13,15 @@ export interface TermSums {
   ce: number;
   /** Sinkhorn calls that stopped at the iteration cap without reaching the tolerance. */
   unconverged: number;
+  /** Sum of the rounding gaps (soft plan vs its nearest edit path) over the examples that have one. */
+  roundingGap: number;
+  /** Examples whose nearest edit path was compared with the previous epoch's, and those where it changed. */
+  matchingsCompared: number;
+  matchingsChanged: number;
 }
 
 export function emptySums(): TermSums {
-  return { count: 0, loss: 0, node: 0, edge: 0, clique: 0, ce: 0, unconverged: 0 };
+  return { count: 0, loss: 0, node: 0, edge: 0, clique: 0, ce: 0, unconverged: 0, roundingGap: 0, matchingsCompared: 0, matchingsChanged: 0 };
 }
 
 export function meanTerms(s: TermSums): { loss: number; node: number; edge: number; clique: number; ce: number } {
@@ -24,8 +29,17 @@ export function meanTerms(s: TermSums): { loss: number; node: number; edge: numb
   return { loss: s.loss / n, node: s.node / n, edge: s.edge / n, clique: s.clique / n, ce: s.ce / n };
 }
 
-/** Add the loss of one prediction to the sums: the mode's value, and every term whatever the mode. */
-export function scoreExample(pred: SoftGraph, target: TargetGraph, cfg: LossConfig, sums: TermSums): SoftGraphGradients {
+/** The assignment diagnostics of a set of sums: mean rounding gap, fraction of matchings changed since the previous epoch (null: none compared). */
+export function assignmentDiagnostics(s: TermSums): { roundingGap: number; matchingsChanged: number | null } {
+  return { roundingGap: s.roundingGap / Math.max(1, s.count), matchingsChanged: s.matchingsCompared > 0 ? s.matchingsChanged / s.matchingsCompared : null };
+}
+
+/**
+ * Add the loss of one prediction to the sums: the mode's value, and every term whatever the mode.
+ * `previous` is this example's nearest edit path at its last visit (slot → node), replaced by
+ * today's; a change is counted in the sums.
+ */
+export function scoreExample(pred: SoftGraph, target: TargetGraph, cfg: LossConfig, sums: TermSums, previous?: { matching: number[] | null }): SoftGraphGradients {
   const r = lossForMode(pred, target, cfg);
   // Terms the mode did not compute are computed for the log (they never enter the gradient).
   const s = r.node === null ? structuralLoss(pred, target, { ...cfg, gradient: 'envelope' }) : r;
@@ -37,16 +51,27 @@ export function scoreExample(pred: SoftGraph, target: TargetGraph, cfg: LossConf
   sums.clique += s.clique ?? 0;
   sums.ce += ce;
   if (s.sinkhorn && !s.sinkhorn.converged) sums.unconverged++;
+  if (s.matching) {
+    sums.roundingGap += s.matching.roundingGap;
+    if (previous) {
+      const now = Array.from(s.matching.slotToNode);
+      if (previous.matching) {
+        sums.matchingsCompared++;
+        if (previous.matching.some((j, i) => j !== now[i])) sums.matchingsChanged++;
+      }
+      previous.matching = now;
+    }
+  }
   return r.gradients;
 }
 
 /** The batch loss for the model's custom op: mean over the batch, gradients of that mean, terms added to `sums`. */
-export function batchLoss(targets: readonly TargetGraph[], cfg: LossConfig, sums: TermSums): (preds: SoftGraph[]) => { value: number; gradients: SoftGraphGradients[] } {
+export function batchLoss(targets: readonly TargetGraph[], cfg: LossConfig, sums: TermSums, previous?: Array<{ matching: number[] | null }>): (preds: SoftGraph[]) => { value: number; gradients: SoftGraphGradients[] } {
   return (preds) => {
     const B = preds.length;
     const before = sums.loss;
     const gradients = preds.map((p, b) => {
-      const g = scoreExample(p, targets[b]!, cfg, sums);
+      const g = scoreExample(p, targets[b]!, cfg, sums, previous?.[b]);
       for (const arr of [g.exist, g.labels, ...Object.values(g.edges)]) if (arr) for (let i = 0; i < arr.length; i++) arr[i]! /= B;
       return g;
     });

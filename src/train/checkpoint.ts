@@ -37,6 +37,8 @@ export interface TrainerState {
   pendingRecord: PendingEpoch | null;
   finished: boolean;
   stopReason: string | null;
+  /** Each training example's nearest edit path (slot → node) at its last visit, for the assignment-change diagnostic; reset on a new curriculum level. */
+  matchings: Array<number[] | null>;
 }
 
 export interface Checkpoint {

@@ -27,6 +27,8 @@ export interface EpochMetrics {
     gedExactFraction: number;
     /** Validation examples scored. */
     examples: number;
+    /** Exact match per target node count: where a model stops being right as outputs grow. */
+    exactMatchBySize: Record<string, { exactMatch: number; examples: number }>;
   };
   lr: number;
   examplesPerSecond: number;
@@ -37,10 +39,14 @@ export interface EpochMetrics {
   skippedSteps: number;
   /** Fraction of training examples whose final Sinkhorn stopped at the iteration cap. */
   sinkhornUnconverged: number;
+  /** Mean rounding gap of the training assignments: 1 − ⟨P, X⟩/ΣX between the soft plan and its nearest edit path (0: already a permutation). */
+  roundingGap: number;
+  /** Fraction of training examples whose nearest edit path changed since their previous epoch (null in the first epoch). */
+  matchingsChanged: number | null;
 }
 
 /** The part of an epoch's metrics known before its graph monitors report. */
-export type PendingEpoch = Omit<EpochMetrics, 'val'> & { val: Omit<EpochMetrics['val'], 'exactMatch' | 'ged' | 'wl' | 'gedLowerBound' | 'gedExactFraction' | 'examples'> };
+export type PendingEpoch = Omit<EpochMetrics, 'val'> & { val: Omit<EpochMetrics['val'], 'exactMatch' | 'ged' | 'wl' | 'gedLowerBound' | 'gedExactFraction' | 'examples' | 'exactMatchBySize'> };
 
 const CSV_COLUMNS: Array<[string, (m: EpochMetrics) => number | null]> = [
   ['epoch', (m) => m.epoch],
@@ -65,6 +71,8 @@ const CSV_COLUMNS: Array<[string, (m: EpochMetrics) => number | null]> = [
   ['seconds', (m) => m.seconds],
   ['skipped_steps', (m) => m.skippedSteps],
   ['sinkhorn_unconverged', (m) => m.sinkhornUnconverged],
+  ['rounding_gap', (m) => m.roundingGap],
+  ['matchings_changed', (m) => m.matchingsChanged],
 ];
 
 /**

@@ -6,7 +6,7 @@ import { alphabetIndex, targetFromGraph, type TargetGraph } from '../loss/softGr
 import { AdamW, GraphModel, buildAlphabet, decodeSoftGraph, encodeBatch, trainStep, type ModelSpec } from '../model/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { batchLoss, emptySums, meanTerms, scoreExample, type TermSums } from './batchLoss.js';
+import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, scoreExample, type TermSums } from './batchLoss.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainerState } from './checkpoint.js';
 import { configToYaml, lossConfigOf, type TrainConfig } from './config.js';
 import { buildersOf, edgeTypesOf, loadTrainingData, type TrainingData } from './data.js';
@@ -67,7 +67,7 @@ function freshState(cfg: TrainConfig): TrainerState {
   return {
     epoch: 0, step: 0, batchInEpoch: 0, epochOrder: null, partialSums: null, partialSeconds: 0,
     rngState: new Rng(cfg.seed + 1).state, levelIndex: 0, epochsOnLevel: 0, bestValLoss: null, epochsSinceBest: 0,
-    consecutiveBadSteps: 0, skippedSteps: 0, pendingMonitorEpoch: null, pendingRecord: null, finished: false, stopReason: null,
+    consecutiveBadSteps: 0, skippedSteps: 0, pendingMonitorEpoch: null, pendingRecord: null, finished: false, stopReason: null, matchings: [],
   };
 }
 
@@ -167,8 +167,9 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
     // Built in the key order of the published shape: epoch, train, val, lr, examplesPerSecond, seconds, then extras.
     const ordered: EpochMetrics = {
       epoch: record.epoch, train: record.train,
-      val: { loss: v.loss, node: v.node, edge: v.edge, clique: v.clique, ce: v.ce, exactMatch: r.exactMatch, ged: r.ged, wl: r.wl, textExactMatch: v.textExactMatch, gedLowerBound: r.gedLowerBound, gedExactFraction: r.gedExactFraction, examples: r.examples },
+      val: { loss: v.loss, node: v.node, edge: v.edge, clique: v.clique, ce: v.ce, exactMatch: r.exactMatch, ged: r.ged, wl: r.wl, textExactMatch: v.textExactMatch, gedLowerBound: r.gedLowerBound, gedExactFraction: r.gedExactFraction, examples: r.examples, exactMatchBySize: r.exactMatchBySize },
       lr: record.lr, examplesPerSecond: record.examplesPerSecond, seconds: record.seconds, level: record.level, skippedSteps: record.skippedSteps, sinkhornUnconverged: record.sinkhornUnconverged,
+      roundingGap: record.roundingGap, matchingsChanged: record.matchingsChanged,
     };
     metrics.push(ordered);
     state.pendingMonitorEpoch = null;
@@ -224,7 +225,9 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
         const batch = encodeBatch(idx.map((i) => stage.train[i]!.input), index, spec.inputTypes, spec.maxPositions);
         lr = learningRate(state.step, totalSteps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio);
         const before = { ...sums };
-        const outcome = trainStep(model, optimizer, batch, batchLoss(idx.map((i) => targets[i]!), lossCfg, sums), lr, cfg.grad_clip);
+        const previous = idx.map((i) => ({ matching: state.matchings[i] ?? null }));
+        const outcome = trainStep(model, optimizer, batch, batchLoss(idx.map((i) => targets[i]!), lossCfg, sums, previous), lr, cfg.grad_clip);
+        if (!outcome.skipped) idx.forEach((i, b) => (state.matchings[i] = previous[b]!.matching));
         if (outcome.skipped) {
           // The batch's terms are not part of the epoch's means: no update was made from them.
           Object.assign(sums, before);
@@ -271,6 +274,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
         level: stage.level,
         skippedSteps: skippedThisEpoch,
         sinkhornUnconverged: sums.unconverged / Math.max(1, sums.count),
+        ...assignmentDiagnostics(sums),
       };
       state.epoch++;
       state.epochsOnLevel++;
@@ -299,6 +303,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
       if (data.stages.length > 1 && state.levelIndex < data.stages.length - 1 && state.epochsOnLevel >= cfg.min_epochs_per_level && match !== null && match >= cfg.advance_threshold) {
         state.levelIndex++;
         state.epochsOnLevel = 0;
+        state.matchings = [];
         reporter.note(`curriculum: level ${data.stages[state.levelIndex - 1]!.level} reached exact match ${match.toFixed(3)}; advancing to level ${data.stages[state.levelIndex]!.level}`);
       }
       save();
