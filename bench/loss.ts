@@ -51,6 +51,7 @@ function median(xs: number[]): number {
 interface Row {
   size: number;
   mode: string;
+  form: string;
   ms: number;
   iterations: number;
   total: number;
@@ -66,8 +67,8 @@ const torchCases: unknown[] = [];
 for (const size of sizes) {
   const { p, text } = makeCase(size, size);
   const target = targetFromGraph(wordsGraph(text), ALPHABET);
-  for (const mode of ['envelope', 'unrolled'] as const) {
-    const cfg = resolveLossConfig({ gradient: mode });
+  for (const [form, mode] of [['expected', 'envelope'], ['expected', 'unrolled'], ['likelihood', 'envelope'], ['likelihood', 'unrolled']] as const) {
+    const cfg = resolveLossConfig({ gradient: mode, cost_form: form });
     const repeats = size <= 32 ? 200 : size <= 64 ? 30 : 8;
     // JIT warm-up: ~100 ms of calls, so the timed ones run optimised code.
     let r = structuralLoss(p, target, cfg);
@@ -78,7 +79,7 @@ for (const size of sizes) {
       r = structuralLoss(p, target, cfg);
       times.push(performance.now() - t0);
     }
-    rows.push({ size, mode, ms: median(times), iterations: r.sinkhorn!.iterations, total: r.total, gradExist: r.gradients.exist });
+    rows.push({ size, mode, form, ms: median(times), iterations: r.sinkhorn!.iterations, total: r.total, gradExist: r.gradients.exist });
     const edges: Record<string, number[]> = {};
     const tedges: Record<string, number[]> = {};
     for (const t of ['sequential', 'clique'] as const) {
@@ -118,12 +119,12 @@ if (probe.status === 0) {
   torchNote = 'PyTorch not available (apt-get install python3-torch): reference column empty';
 }
 
-const header = '| K = m | gradient | grapheme ms/pair | PyTorch ms/pair | speed-up | Sinkhorn its | loss (grapheme) | loss (PyTorch) | ∂/∂exist rel. diff |';
+const header = '| K = m | cost form | gradient | grapheme ms/pair | PyTorch ms/pair | speed-up | Sinkhorn its | loss (grapheme) | loss (PyTorch) | ∂/∂exist rel. diff |';
 console.log(`bench/loss: structural loss forward+backward per pair, defaults (τ 0.1, 20 its, 3 refinements, context 3 hops)`);
 console.log(`reference: ${torchNote}\n`);
 console.log(header);
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const speed = r.torchMs !== undefined ? `${(r.torchMs / r.ms).toFixed(2)}×` : '—';
-  console.log(`| ${r.size} | ${r.mode} | ${r.ms.toFixed(3)} | ${r.torchMs?.toFixed(3) ?? '—'} | ${speed} | ${r.iterations} | ${r.total.toPrecision(8)} | ${r.torchTotal?.toPrecision(8) ?? '—'} | ${r.gradDiff?.toExponential(1) ?? '—'} |`);
+  console.log(`| ${r.size} | ${r.form} | ${r.mode} | ${r.ms.toFixed(3)} | ${r.torchMs?.toFixed(3) ?? '—'} | ${speed} | ${r.iterations} | ${r.total.toPrecision(8)} | ${r.torchTotal?.toPrecision(8) ?? '—'} | ${r.gradDiff?.toExponential(1) ?? '—'} |`);
 }

@@ -1,8 +1,8 @@
 """The structural loss of STRUCTURAL_LOSS.md in PyTorch (float64, one thread), as the side-by-side
 reference for bench/loss: same assignment (balanced start; the give-up rule; on the final plan the
-epsilon-scaled retry,
-context with its dummy costs, label-priced substitutions, refinement), same terms,
-gradients by autograd. Reads cases as JSON on stdin, prints one JSON line per case."""
+epsilon-scaled retry; every plan rounded onto the transport polytope; refinements as Frank-Wolfe
+steps; context with its dummy costs, label-priced substitutions), same terms in both cost forms
+(expected, likelihood), gradients by autograd. Reads cases as JSON on stdin, prints one JSON line per case."""
 import json
 import math
 import sys
@@ -41,15 +41,43 @@ def prepare(case, e, pi, A):
     return y, B, Ap, U, V, C, Cm
 
 
-def terms(case, Ap, B, U, V, C, P):
+EPS = 1e-12
+
+
+def clip(x):
+    return x.clamp(EPS, 1 - EPS)
+
+
+def likelihood_node_cost(case, e, pi, y):
+    """The likelihood form's node cost (design section 7)."""
+    c = case["cfg"]
+    K, m = case["K"], case["m"]
+    known = y >= 0
+    logp = torch.where(known[None, :], -torch.log(clip(pi[:, y.clamp(min=0)])), torch.full((K, m), c["node_insertion_cost"]))
+    C = torch.zeros(K + 1, m + 1)
+    C[:K, :m] = -torch.log(clip(e))[:, None] + logp
+    C[:K, m] = -c["node_deletion_cost"] * torch.log(1 - clip(e))
+    C[K, :m] = c["node_insertion_cost"]
+    return C
+
+
+def terms(case, Ap, B, U, V, C, P, likelihood=False):
     c = case["cfg"]
     K, m = case["K"], case["m"]
     S = P[:K, :m]
     node = (P * C).sum()
     edge = 0
     for r in Ap:
-        edge = edge + c["edge_deletion_cost"] * Ap[r].sum() + c["edge_insertion_cost"] * B[r].sum() \
-            - (c["edge_deletion_cost"] + c["edge_insertion_cost"]) * (S.T @ Ap[r] @ S * B[r]).sum()
+        if likelihood:
+            T = (S @ B[r] @ S.T).clamp(max=1) * (1 - torch.eye(K))
+            a = clip(Ap[r])
+            off = 1 - torch.eye(K)
+            edge = edge - (off * (c["edge_insertion_cost"] * T * torch.log(a)
+                                  + c["edge_deletion_cost"] * (1 - T) * torch.log(1 - a))).sum() \
+                + c["edge_insertion_cost"] * (B[r].sum() - T.sum()).clamp(min=0)
+        else:
+            edge = edge + c["edge_deletion_cost"] * Ap[r].sum() + c["edge_insertion_cost"] * B[r].sum() \
+                - (c["edge_deletion_cost"] + c["edge_insertion_cost"]) * (S.T @ Ap[r] @ S * B[r]).sum()
     Uh = (S.T @ U @ S) * (1 - torch.eye(m))
     UV = Uh * V
     clique = (torch.trace(Uh @ Uh @ Uh) + torch.trace(V @ V @ V) - 2 * torch.trace(UV @ UV @ UV)) / 6
@@ -132,15 +160,32 @@ def sinkhorn_envelope(M, a, b, tau, iters, tol):
     return (P2, it2, err2) if err2 <= err else (P, it, err)
 
 
+def round_to_polytope(P, a, b):
+    """Altschuler, Weed and Rigollet (2017), Algorithm 2: scale down the rows, then the columns,
+    that carry too much, and add the missing mass as a rank-one correction."""
+    x = torch.where(P.sum(1) > a, a / P.sum(1), torch.ones_like(a))
+    X = x[:, None] * P
+    y = torch.where(X.sum(0) > b, b / X.sum(0), torch.ones_like(b))
+    Y = X * y[None, :]
+    er = (a - Y.sum(1)).clamp(min=0)
+    ec = (b - Y.sum(0)).clamp(min=0)
+    s = er.sum()
+    if float(s) <= 1e-13:
+        return Y
+    return Y + er[:, None] * ec[None, :] / s
+
+
 def loss(case, e, pi, A):
     c = case["cfg"]
     K, m = case["K"], case["m"]
     y, B, Ap, U, V, C, Cm = prepare(case, e, pi, A)
+    likelihood = c["cost_form"] == "likelihood"
     a = torch.ones(K + 1); a[K] = m
     b = torch.ones(m + 1); b[m] = K
     with torch.no_grad():
         ctx, ctx_del, ctx_ins = (c["context_weight"] * x for x in context_cost(case, e, pi, y, Ap, B))
     P = None
+    Pfw = None
     T = c["structure_iterations"]
     for t in range(1, T + 1):
         struct = torch.zeros(K + 1, m + 1)
@@ -163,9 +208,14 @@ def loss(case, e, pi, A):
                                      give_up=t < T)
         else:
             P, it, err = sinkhorn_envelope(Mc, a, b, c["sinkhorn_temperature"], c["sinkhorn_iterations"], c["sinkhorn_tolerance"])
+        X = round_to_polytope(P, a, b)
         if not unrolled:
-            P = P.detach()
-    node, edge, clique = terms(case, Ap, B, U, V, C, P)
+            X = X.detach()
+        # Frank-Wolfe step towards the new plan, eta = 2/(t+1)
+        eta = 2 / (t + 1)
+        P = X if Pfw is None else (1 - eta) * Pfw + eta * X
+        Pfw = P.detach()
+    node, edge, clique = terms(case, Ap, B, U, V, likelihood_node_cost(case, e, pi, y) if likelihood else C, P, likelihood)
     return c["alpha"] * node + c["beta"] * edge + c["gamma"] * clique, it
 
 

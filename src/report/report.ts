@@ -61,6 +61,14 @@ export function finalTable(modes: string[], runs: RunMetrics[]): Row[] {
   });
 }
 
+/** A Markdown table of this module's own making as an HTML table (cells are escaped). */
+function markdownToHtmlTable(md: string): string {
+  const rows = md.split('\n').filter((l, i) => l && i !== 1).map((l) => l.slice(2, -2).split(' | '));
+  if (rows.length === 0) return '';
+  const [head, ...body] = rows;
+  return `<table class="final"><thead><tr>${head!.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
 const pm = ([m, s]: [number, number], digits = 3): string => `${m.toFixed(digits)} ± ${s.toFixed(digits)}`;
 
 /** The final table as Markdown (report.md, and the README's Results). */
@@ -87,9 +95,43 @@ function seriesOf(modes: string[], runs: RunMetrics[], pick: (m: EpochMetrics) =
   });
 }
 
-/** report.md: the command line, budget, machine and the final table. */
+/** Every run's final validation figures, one row each: the seeds behind a mean, the runs that lost included. */
+export function runsTable(runs: RunMetrics[]): string {
+  const lines = ['| loss mode | seed | val exact match | val text exact match | val mean GED | reassigned (last epoch) |', '|---|---|---|---|---|---|'];
+  for (const r of runs) {
+    const f = r.metrics.at(-1);
+    if (!f) continue;
+    lines.push(`| ${r.mode} | ${r.seed} | ${f.val.exactMatch.toFixed(3)} | ${f.val.textExactMatch?.toFixed(3) ?? '—'} | ${f.val.ged.toFixed(2)} | ${f.matchingsChanged?.toFixed(3) ?? '—'} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Final validation exact match per target node count: mean over seeds per mode (examples per size in the header). */
+export function sizeTable(modes: string[], runs: RunMetrics[]): string {
+  const sizes = new Map<string, number>();
+  for (const r of runs) for (const [k, v] of Object.entries(r.metrics.at(-1)?.val.exactMatchBySize ?? {})) sizes.set(k, v.examples);
+  const keys = [...sizes.keys()].sort((a, b) => Number(a) - Number(b));
+  if (keys.length === 0) return '';
+  const lines = [`| loss mode | ${keys.map((k) => `${k} nodes (${sizes.get(k)})`).join(' | ')} |`, `|---|${keys.map(() => '---|').join('')}`];
+  for (const mode of modes) {
+    const finals = runs.filter((r) => r.mode === mode).map((r) => r.metrics.at(-1)?.val.exactMatchBySize ?? {});
+    const cells = keys.map((k) => {
+      const xs = finals.map((f) => f[k]?.exactMatch).filter((x): x is number => x !== undefined);
+      return xs.length ? (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3) : '—';
+    });
+    lines.push(`| ${mode} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** report.md: the command line, budget, machine, the final table, every run, and exact match by target size. */
 export function reportMarkdown(r: ReportInput): string {
-  return [`# ${r.title}`, '', '```', r.commandLine, '```', '', `Budget: ${r.budget}. Machine: ${r.machine}.`, '', markdownTable(finalTable(r.modes, r.runs)), ''].join('\n');
+  const bySize = sizeTable(r.modes, r.runs);
+  return [
+    `# ${r.title}`, '', '```', r.commandLine, '```', '', `Budget: ${r.budget}. Machine: ${r.machine}.`, '', markdownTable(finalTable(r.modes, r.runs)), '',
+    '## Every run', '', runsTable(r.runs), '',
+    ...(bySize ? ['## Validation exact match by target size (mean over seeds)', '', bySize, ''] : []),
+  ].join('\n');
 }
 
 /**
@@ -107,6 +149,8 @@ export function reportHtml(r: ReportInput): string {
     ['validation WL similarity', (m) => m.val.wl],
     ['validation exact match', (m) => m.val.exactMatch],
     ['training loss (own mode)', (m) => m.train.loss],
+    ['training examples reassigned since their last epoch', (m) => m.matchingsChanged ?? null],
+    ['training rounding gap (soft plan vs edit path)', (m) => m.roundingGap ?? null],
   ];
   const rows = finalTable(r.modes, r.runs);
   const legend = r.modes.map((m) => `<span class="key"><span class="swatch" style="background:${MODE_COLOURS[m] ?? '#555'}"></span>${esc(m)}</span>`).join(' ');
@@ -143,6 +187,9 @@ table.final{border-collapse:collapse;margin:12px 0}table.final td,table.final th
 <div class="charts">${charts.map(([t, f]) => lineChart(t, seriesOf(r.modes, r.runs, f))).join('')}</div>
 <h2>Final epoch (validation; mean ± standard deviation over seeds)</h2>
 ${table}
+<h2>Every run, and exact match by target size</h2>
+${markdownToHtmlTable(runsTable(r.runs))}
+${markdownToHtmlTable(sizeTable(r.modes, r.runs))}
 <h2>Validation examples</h2>
 <p>Predictions of each mode's first seed. Green nodes are matched to a target node by the exact GED's edit path, red ones are not; the line under a graph is its decoded text.</p>
 <div class="gallery">${gallery}</div>
