@@ -49,7 +49,25 @@ export function permuteSlots(p: SoftGraph, perm: number[]): SoftGraph {
     for (let i = 0; i < K; i++) for (let k = 0; k < K; k++) B[perm[i]! * K + perm[k]!] = A[i * K + k]!;
     edges[r] = B;
   }
-  return { K, L, exist, labels, edges };
+  const out: SoftGraph = { K, L, exist, labels, edges };
+  if (p.positions) {
+    // Rows follow their slots; the columns are ranks, which a slot permutation leaves alone.
+    const pos = new Float64Array(K * K);
+    for (let i = 0; i < K; i++) pos.set(p.positions.subarray(i * K, i * K + K), perm[i]! * K);
+    out.positions = pos;
+  }
+  return out;
+}
+
+/** Random position distributions (K×K, rows sum to 1) for a soft graph. */
+export function randomPositions(rng: Rng, K: number): Float64Array {
+  const pos = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) {
+    let z = 0;
+    for (let r = 0; r < K; r++) z += pos[i * K + r] = Math.exp(1.5 * rng.normal());
+    for (let r = 0; r < K; r++) pos[i * K + r]! /= z;
+  }
+  return pos;
 }
 
 export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {

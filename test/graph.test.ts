@@ -3,8 +3,10 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import {
   chainGraph, graphFromJson, graphToDot, graphToJson, graphToText, graphemes, indexGraph, maximalCliques,
-  polishGraph, polishText, textToGraph, validateGraph, wordsGraph, type IndexedGraph,
+  polishGraph, polishText, structuralRanks, textToGraph, validateGraph, wordsGraph, type IndexedGraph,
 } from '../src/index.js';
+import { shuffleNodes } from '../src/data/records.js';
+import { Rng } from '../src/util/rng.js';
 
 const SAMPLES: Record<string, string> = {
   ascii: 'hello world',
@@ -157,4 +159,36 @@ test('DOT export quotes labels and colours edge types', () => {
   assert.match(dot, /label="a"/);
   assert.match(dot, /label="\\""/);
   assert.equal((dot.match(/->/g) ?? []).length, 2); // the quote splits two one-letter words: no clique edge
+});
+
+test('structural ranks: reading order of a text chain, pre-order of a Polish tree, the same after any node shuffle, null where the edges define no order', () => {
+  assert.deepEqual(Array.from(structuralRanks(textToGraph('hello'))!), [0, 1, 2, 3, 4]);
+  assert.deepEqual(Array.from(structuralRanks(textToGraph('ab cd', 'chain'))!), [0, 1, 2, 3, 4]);
+  const tree = polishGraph('(+ (* 2 3) 4)');
+  const ranks = structuralRanks(tree)!;
+  assert.deepEqual(tree.nodes.map((n, i) => [n.label, ranks[i]]).sort((a, b) => Number(a[1]) - Number(b[1])).map(([l]) => l), ['+', '*', '2', '3', '4']);
+  fc.assert(
+    fc.property(fc.constantFrom('mississippi', '(- (/ 8 2) (* x 3))', 'a b', '👍🏽é'), fc.integer({ min: 1, max: 1e6 }), (text, seed) => {
+      const g = text.startsWith('(') ? polishGraph(text) : textToGraph(text);
+      // The labels read in rank order (a permutation of 0..n−1) are the same however the nodes are stored.
+      const inRankOrder = (h: typeof g): string[] => {
+        const r = structuralRanks(h)!;
+        assert.deepEqual([...r].sort((a, b) => a - b), h.nodes.map((_, i) => i));
+        const out: string[] = [];
+        h.nodes.forEach((n, i) => (out[r[i]!] = n.label));
+        return out;
+      };
+      assert.deepEqual(inRankOrder(shuffleNodes(g, new Rng(seed))), inRankOrder(g));
+    }),
+    { numRuns: 50 },
+  );
+  const node = (id: number) => ({ id, label: 'a' });
+  // Two chains (two heads), a cycle, a branch, two parents, no edges among several nodes.
+  assert.equal(structuralRanks({ nodes: [0, 1, 2, 3].map(node), edges: [{ source: 0, target: 1, type: 'sequential' }, { source: 2, target: 3, type: 'sequential' }] }), null);
+  assert.equal(structuralRanks({ nodes: [0, 1].map(node), edges: [{ source: 0, target: 1, type: 'sequential' }, { source: 1, target: 0, type: 'sequential' }] }), null);
+  assert.equal(structuralRanks({ nodes: [0, 1, 2].map(node), edges: [{ source: 0, target: 1, type: 'sequential' }, { source: 0, target: 2, type: 'sequential' }] }), null);
+  assert.equal(structuralRanks({ nodes: [0, 1, 2].map(node), edges: [{ source: 0, target: 2, type: 'structural' }, { source: 1, target: 2, type: 'structural' }] }), null);
+  assert.equal(structuralRanks({ nodes: [0, 1].map(node), edges: [] }), null);
+  assert.deepEqual(Array.from(structuralRanks({ nodes: [node(7)], edges: [] })!), [0]);
+  assert.deepEqual(Array.from(structuralRanks({ nodes: [], edges: [] })!), []);
 });

@@ -15,7 +15,7 @@ import { Rng } from '../src/util/rng.js';
 import { exactGed } from '../src/metrics/ged.js';
 import { Scratch } from '../src/util/scratch.js';
 import {
-  bruteForceGed, editPathCost, finiteDifference, maxRelErr, permuteSlots, randomSmallGraph, randomSoftGraph, randomTarget, type SmallGraph,
+  bruteForceGed, editPathCost, finiteDifference, maxRelErr, permuteSlots, randomPositions, randomSmallGraph, randomSoftGraph, randomTarget, type SmallGraph,
 } from './fixtures.js';
 
 function randomCost(rng: Rng, n: number, m: number, scale = 1): Float64Array {
@@ -464,5 +464,38 @@ test('likelihood form: gradients equal finite differences at a frozen plan; orde
     assert.ok(perfect <= 0.01 * target.m, `perfect ${JSON.stringify(text)}: ${perfect}`);
     const shuffled = targetFromGraph(shuffleNodes(textToGraph(text), new Rng(9)), alphabet);
     assert.ok(Math.abs(structuralLoss(softGraphFromGraph(textToGraph(text), alphabet), shuffled, cfg).total - perfect) < 1e-6);
+  }
+});
+
+test('positions: gradients equal finite differences in both forms; a perfect prediction with its ranks scores ~0; still order-free', () => {
+  const rng = new Rng(41);
+  for (let trial = 0; trial < 10; trial++) {
+    const text = Array.from({ length: 2 + rng.int(0, 6) }, () => 'abc'[rng.int(0, 2)]).join('');
+    const t = targetFromGraph(textToGraph(text), ['a', 'b', 'c']);
+    assert.ok(t.ranks);
+    const p = randomSoftGraph(rng, text.length + rng.int(0, 2), 3);
+    p.positions = randomPositions(rng, p.K);
+    for (const cost_form of ['likelihood', 'expected'] as const) {
+      const cfg = resolveLossConfig({ cost_form, position_weight: 0.7 });
+      const r = structuralLoss(p, t, cfg);
+      const P = r.assignment!;
+      lossGradCheck(p, t, cfg, () => structuralLossAtPlan(p, t, cfg, P).total, r.gradients, `positions ${cost_form} trial ${trial}`, 1e-6);
+      const fd = finiteDifference(p.positions, () => structuralLossAtPlan(p, t, cfg, P).total, 1e-6);
+      assert.ok(maxRelErr(r.gradients.positions!, fd) < 1e-6, `∂/∂positions ${cost_form} trial ${trial}: ${maxRelErr(r.gradients.positions!, fd)}`);
+      const perm = rng.shuffle(Array.from({ length: p.K }, (_, i) => i));
+      assert.ok(Math.abs(structuralLoss(permuteSlots(p, perm), t, cfg).total - r.total) < 1e-9 * Math.max(1, r.total));
+    }
+  }
+  for (const text of ['hello', 'mississippi', 'abababab']) {
+    const alphabet = [...new Set(text)];
+    const t = targetFromGraph(textToGraph(text), alphabet);
+    const p = softGraphFromGraph(textToGraph(text), alphabet);
+    p.positions = new Float64Array(p.K * p.K);
+    t.ranks!.forEach((r, j) => (p.positions![j * p.K + r] = 1));
+    const perfect = structuralLoss(p, t, resolveLossConfig({ cost_form: 'likelihood', assignment: 'hard' })).total;
+    assert.ok(perfect <= 0.01 * t.m, `perfect ${text} with positions: ${perfect}`);
+    // Wrong positions cost more than right ones.
+    const wrong = { ...p, positions: p.positions.map((_, k) => (k % p.K === (Math.floor(k / p.K) + 1) % p.K ? 1 : 0)) };
+    assert.ok(structuralLoss(wrong, t, resolveLossConfig({ cost_form: 'likelihood', assignment: 'hard' })).total > perfect + 1);
   }
 });

@@ -5,3 +5,4 @@ export * from './polish.js';
 export * from './builders.js';
 export * from './cliques.js';
 export * from './io.js';
+export * from './ranks.js';

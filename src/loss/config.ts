@@ -26,6 +26,7 @@ export const lossConfigSchema = z
     context_hops: z.number().int().min(0).max(10).default(3).describe('hops of neighbour labels in the matching cost'),
     context_weight: z.number().min(0).default(0.5).describe('weight of the neighbour-label context in the matching cost'),
     assignment: z.enum(ASSIGNMENTS).default('soft').describe('soft (the Sinkhorn plan) | hard (that plan rounded to the nearest edit path, as DETR trains)'),
+    position_weight: z.number().min(0).default(1.0).describe('weight of the slot positions (predicted rank vs the rank a target node\'s edges give it) in the matching and the node term; used where both exist'),
     gradient: z.enum(GRADIENT_MODES).default('envelope').describe('envelope (plan held fixed) | unrolled (through the Sinkhorn iterations)'),
     hybrid_lambda: z.number().min(0).max(1).default(0.5).describe('hybrid mode: λ·structural + (1−λ)·cross-entropy'),
   })

@@ -62,12 +62,9 @@ export function hybridLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossR
     const gc = c.gradients.edges[r];
     if (gs && gc) edges[r] = mix(gs, gc);
   }
-  return {
-    ...s,
-    total: lambda * s.total + (1 - lambda) * c.total,
-    ce: c.ce,
-    gradients: { exist: mix(s.gradients.exist, c.gradients.exist), labels: mix(s.gradients.labels, c.gradients.labels), edges },
-  };
+  const gradients: typeof s.gradients = { exist: mix(s.gradients.exist, c.gradients.exist), labels: mix(s.gradients.labels, c.gradients.labels), edges };
+  if (s.gradients.positions && c.gradients.positions) gradients.positions = mix(s.gradients.positions, c.gradients.positions);
+  return { ...s, total: lambda * s.total + (1 - lambda) * c.total, ce: c.ce, gradients };
 }
 
 /** The loss of the configured mode. */

@@ -1,12 +1,15 @@
 import { EDGE_TYPES, indexGraph, type EdgeType, type Graph } from '../graph/types.js';
 import { UserError } from '../util/errors.js';
+import { structuralRanks } from '../graph/ranks.js';
 
 /** Per-edge-type square matrices (row-major); a missing type is all zeros. */
 export type EdgeMatrices = Partial<Record<EdgeType, Float64Array>>;
 
 /**
  * A predicted graph with K slots over an alphabet of L labels, all probabilities:
- * exist[K], labels[K×L] (rows are distributions), edges[type][K×K] (zero diagonal).
+ * exist[K], labels[K×L] (rows are distributions), edges[type][K×K] (zero diagonal), and
+ * optionally positions[K×K]: row i is slot i's distribution over the ranks 0..K−1 that a target
+ * node's own edges give it (`structuralRanks`).
  */
 export interface SoftGraph {
   K: number;
@@ -14,13 +17,18 @@ export interface SoftGraph {
   exist: Float64Array;
   labels: Float64Array;
   edges: EdgeMatrices;
+  positions?: Float64Array;
 }
 
-/** A crisp target: m nodes with label indices into the alphabet (−1: not in it) and 0/1 edges. */
+/**
+ * A crisp target: m nodes with label indices into the alphabet (−1: not in it), 0/1 edges, and
+ * each node's rank in the order its edges define (null where they define none).
+ */
 export interface TargetGraph {
   m: number;
   labels: Int32Array;
   edges: EdgeMatrices;
+  ranks?: Int32Array | null;
 }
 
 /** Gradients of a loss with respect to every input of a SoftGraph. */
@@ -28,6 +36,7 @@ export interface SoftGraphGradients {
   exist: Float64Array;
   labels: Float64Array;
   edges: EdgeMatrices;
+  positions?: Float64Array;
 }
 
 /** Index of each label of an alphabet. */
@@ -48,7 +57,7 @@ export function targetFromGraph(g: Graph, alphabet: readonly string[] | Map<stri
     const B = (edges[type] ??= new Float64Array(m * m));
     B[s * m + t] = 1;
   }
-  return { m, labels, edges };
+  return { m, labels, edges, ranks: structuralRanks(g) };
 }
 
 /** A crisp Graph as its one-hot SoftGraph (every node exists; labels outside the alphabet are an error). */
@@ -69,7 +78,9 @@ export function softGraphFromGraph(g: Graph, alphabet: readonly string[]): SoftG
 export function zeroGradients(p: SoftGraph): SoftGraphGradients {
   const edges: EdgeMatrices = {};
   for (const r of EDGE_TYPES) if (p.edges[r]) edges[r] = new Float64Array(p.K * p.K);
-  return { exist: new Float64Array(p.K), labels: new Float64Array(p.K * p.L), edges };
+  const g: SoftGraphGradients = { exist: new Float64Array(p.K), labels: new Float64Array(p.K * p.L), edges };
+  if (p.positions) g.positions = new Float64Array(p.positions.length);
+  return g;
 }
 
 /** The edge types present in either graph, in EDGE_TYPES order. */

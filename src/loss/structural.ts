@@ -63,6 +63,8 @@ interface Prepared {
    * expected form.
    */
   likelihood: Float64Array | null;
+  /** Rank of each target node among the prediction's K positions (−1: none), when the position term applies; else null. */
+  rankOf: Int32Array | null;
 }
 
 /** Stands for a term's absent matrices. */
@@ -143,6 +145,22 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     C[row + m] = Cm[row + m] = ei * cDel;
   }
   for (let j = 0; j < m; j++) C[K * (m + 1) + j] = Cm[K * (m + 1) + j] = cIns;
+  // Positions: slot i is charged for the rank that target node j's own edges give it, in the
+  // matching (as the label is) and in the node term.
+  const w = cfg.position_weight;
+  const rankOf = p.positions && t.ranks && w > 0 ? Int32Array.from(t.ranks, (r) => (r < K ? r : -1)) : null;
+  if (rankOf) {
+    for (let i = 0; i < K; i++) {
+      const row = i * (m + 1);
+      for (let j = 0; j < m; j++) {
+        const r = rankOf[j]!;
+        if (r < 0) continue;
+        const miss = w * (1 - p.positions![i * K + r]!);
+        Cm[row + j] += miss;
+        C[row + j] += e[i]! * miss;
+      }
+    }
+  }
   let likelihood: Float64Array | null = null;
   if (cfg.cost_form === 'likelihood') {
     likelihood = take((K + 1) * (m + 1));
@@ -153,6 +171,7 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
         const y = t.labels[j]!;
         // A label outside the alphabet cannot be produced: the node is paid as an insertion.
         likelihood[row + j] = logE + (y >= 0 ? -Math.log(clipProbability(p.labels[i * L + y]!)) : cIns);
+        if (rankOf && rankOf[j]! >= 0) likelihood[row + j] -= w * Math.log(clipProbability(p.positions![i * K + rankOf[j]!]!));
       }
       likelihood[row + m] = -cDel * Math.log(1 - clipProbability(e[i]!));
     }
@@ -173,7 +192,7 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
       for (let b = start[j]!; b < start[j + 1]!; b++) trV3 += V[nbr[b]! * m + l]!;
     }
   }
-  return { K, m, types, Ap, ApSum, Bpairs, U, V, trV3, Vadj: { start, nbr: Int32Array.from(nbr) }, C, Cm, likelihood };
+  return { K, m, types, Ap, ApSum, Bpairs, U, V, trV3, Vadj: { start, nbr: Int32Array.from(nbr) }, C, Cm, likelihood, rankOf };
 }
 
 /** Slot-to-node block S = P[0:K, 0:m] of a (K+1)×(m+1) plan. */
@@ -634,6 +653,8 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
   const e = p.exist;
   const L = p.L;
   const { node_insertion_cost: cIns, node_deletion_cost: cDel } = cfg;
+  const rank = pr.rankOf;
+  const pw = cfg.position_weight;
   for (let i = 0; i < K; i++) {
     const ei = e[i]!;
     let ge = 0;
@@ -643,6 +664,16 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
       const g = cfg.alpha * P[k]!;
       const gm = extraGC ? extraGC[k]! : 0;
       if (g === 0 && gm === 0) continue;
+      if (j < m && rank && rank[j]! >= 0) {
+        const k = i * K + rank[j]!;
+        const q = p.positions![k]!;
+        // Likelihood: −w·log q; expected: w·e_i·(1 − q); matching: w·(1 − q).
+        if (pr.likelihood) grads.positions![k] -= (pw * g) / clipProbability(q) + pw * gm;
+        else {
+          grads.positions![k] -= pw * (g * ei + gm);
+          ge += g * pw * (1 - q);
+        }
+      }
       if (pr.likelihood) {
         if (j === m) {
           ge += (g * cDel) / (1 - clipProbability(ei)) + gm * cDel;
