@@ -19,26 +19,29 @@ async function setup() {
   return { model, batch, targets };
 }
 
-test("the loss op's gradient through a small model matches finite differences (cross-entropy, and structural unrolled label-only)", async () => {
+test("the loss op's gradient through a small model matches finite differences (cross-entropy, structural unrolled label-only, and the training form)", async () => {
   const { model, batch, targets } = await setup();
   const configs = [
     resolveLossConfig({ loss_mode: 'cross-entropy' }),
     // Label-only assignment with a fixed iteration count: the unrolled gradient is the exact derivative.
     resolveLossConfig({ loss_mode: 'structural', gradient: 'unrolled', context_weight: 0, structure_iterations: 1, sinkhorn_iterations: 30, sinkhorn_tolerance: 1e-300, sinkhorn_temperature: 0.5 }),
+    // The training form: likelihood costs at the nearest edit path, whose plan does not move under
+    // the finite difference's small steps.
+    resolveLossConfig({ loss_mode: 'structural', cost_form: 'likelihood', assignment: 'hard' }),
   ];
   for (const cfg of configs) {
     const value = (): number =>
       tf.tidy(() => {
         const o = model.forward(batch);
-        return lossOp(SPEC, batchLoss(targets, cfg, emptySums()))(o.exist, o.labels, o.edges).dataSync()[0]!;
+        return lossOp(SPEC, batchLoss(targets, cfg, emptySums()))(o.exist, o.labels, o.edges, o.positions).dataSync()[0]!;
       });
     const { value: v, grads } = tf.variableGrads(() => {
       const o = model.forward(batch);
-      return lossOp(SPEC, batchLoss(targets, cfg, emptySums()))(o.exist, o.labels, o.edges);
+      return lossOp(SPEC, batchLoss(targets, cfg, emptySums()))(o.exist, o.labels, o.edges, o.positions);
     });
     v.dispose();
     let checked = 0;
-    for (const name of ['head.Wlabel', 'head.Wexist', 'head.sequential.Wa', 'enc0.Wmsg', 'embed.labels']) {
+    for (const name of ['head.Wlabel', 'head.Wexist', 'head.sequential.Wa', 'head.Wpos', 'enc0.Wmsg', 'embed.labels']) {
       const param = model.params.get(name)!;
       const g = grads[name]!.dataSync() as Float32Array;
       const original = param.dataSync().slice() as Float32Array;
@@ -60,7 +63,7 @@ test("the loss op's gradient through a small model matches finite differences (c
       }
     }
     tf.dispose(Object.values(grads));
-    assert.equal(checked, 15);
+    assert.equal(checked, 18);
   }
   model.dispose();
 });

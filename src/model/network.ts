@@ -28,6 +28,8 @@ export interface ModelOutput {
   exist: tf.Tensor2D; // [B, K]
   labels: tf.Tensor3D; // [B, K, V]
   edges: tf.Tensor4D; // [B, E, K, K]
+  /** Row i: slot i's distribution over the ranks 0..K−1 of the target's own order. */
+  positions: tf.Tensor3D; // [B, K, K]
 }
 
 /** A batch loss on plain arrays: mean value over the batch and the gradient of that mean per example. */
@@ -117,6 +119,10 @@ export class GraphModel {
     filled('head.bexist', [1], 2);
     linear('head.Wlabel', d, V);
     filled('head.blabel', [V], 0);
+    // The rank head: it asks each slot's encoding to carry the position its target takes in the
+    // output's own order, which is what a bilinear sequential-edge head needs to join rank r to r + 1.
+    linear('head.Wpos', d, K);
+    filled('head.bpos', [K], 0);
     for (const t of spec.outputTypes) {
       // Edges start sparse and nearly uniform (p ≈ 0.12): dense random edges at initialisation
       // make every existing slot expensive, and the loss then pushes all existence down.
@@ -218,7 +224,8 @@ export class GraphModel {
       return tf.mul(tf.sigmoid(tf.add(tf.mul(matMul(a, b), 1 / Math.sqrt(d)), this.p(`head.${t}.bias`))), offDiagonal);
     });
     const edges = (edgeList.length > 0 ? tf.stack(edgeList, 1) : tf.zeros([B, 0, K, K])) as tf.Tensor4D;
-    return { exist, labels, edges };
+    const positions = tf.softmax(tf.add(this.linear(z, 'head.Wpos'), this.p('head.bpos'))) as tf.Tensor3D;
+    return { exist, labels, edges, positions };
   }
 
   /** Predictions for input graphs as plain SoftGraphs (Float64), in padded batches of `batchSize`; no gradient tape. */
@@ -233,12 +240,12 @@ export class GraphModel {
 
   /** Predictions for one encoded batch. */
   private predict(batch: EncodedBatch): SoftGraph[] {
-    const [e, l, g] = tf.tidy(() => {
+    const [e, l, g, q] = tf.tidy(() => {
       const o = this.forward(batch);
-      return [o.exist, o.labels, o.edges];
+      return [o.exist, o.labels, o.edges, o.positions];
     });
-    const out = softGraphsFrom(this.spec, batch.B, e!.dataSync() as Float32Array, l!.dataSync() as Float32Array, g!.dataSync() as Float32Array);
-    tf.dispose([e!, l!, g!]);
+    const out = softGraphsFrom(this.spec, batch.B, e!.dataSync() as Float32Array, l!.dataSync() as Float32Array, g!.dataSync() as Float32Array, q!.dataSync() as Float32Array);
+    tf.dispose([e!, l!, g!, q!]);
     return out;
   }
 
@@ -274,13 +281,16 @@ export class GraphModel {
 }
 
 /** Split batched model outputs into per-example SoftGraphs (Float64 copies for the loss kernels). */
-export function softGraphsFrom(spec: ModelSpec, B: number, exist: Float32Array, labels: Float32Array, edges: Float32Array): SoftGraph[] {
+export function softGraphsFrom(spec: ModelSpec, B: number, exist: Float32Array, labels: Float32Array, edges: Float32Array, positions: Float32Array): SoftGraph[] {
   const { K } = spec;
   const L = spec.alphabet.length;
   const E = spec.outputTypes.length;
   const out: SoftGraph[] = [];
   for (let b = 0; b < B; b++) {
-    const g: SoftGraph = { K, L, exist: Float64Array.from(exist.subarray(b * K, (b + 1) * K)), labels: Float64Array.from(labels.subarray(b * K * L, (b + 1) * K * L)), edges: {} };
+    const g: SoftGraph = {
+      K, L, exist: Float64Array.from(exist.subarray(b * K, (b + 1) * K)), labels: Float64Array.from(labels.subarray(b * K * L, (b + 1) * K * L)), edges: {},
+      positions: Float64Array.from(positions.subarray(b * K * K, (b + 1) * K * K)),
+    };
     spec.outputTypes.forEach((t, e) => {
       const off = (b * E + e) * K * K;
       g.edges[t] = Float64Array.from(edges.subarray(off, off + K * K));

@@ -23,7 +23,7 @@ export function trainStep(model: GraphModel, optimizer: AdamW, batch: EncodedBat
   const vars = [...model.params.values()];
   const { value, grads } = tf.variableGrads(() => {
     const o = model.forward(batch);
-    return op(o.exist, o.labels, o.edges);
+    return op(o.exist, o.labels, o.edges, o.positions);
   }, vars);
   try {
     const loss = value.dataSync()[0]!;

@@ -72,7 +72,7 @@ export function batchLoss(targets: readonly TargetGraph[], cfg: LossConfig, sums
     const before = sums.loss;
     const gradients = preds.map((p, b) => {
       const g = scoreExample(p, targets[b]!, cfg, sums, previous?.[b]);
-      for (const arr of [g.exist, g.labels, ...Object.values(g.edges)]) if (arr) for (let i = 0; i < arr.length; i++) arr[i]! /= B;
+      for (const arr of [g.exist, g.labels, g.positions, ...Object.values(g.edges)]) if (arr) for (let i = 0; i < arr.length; i++) arr[i]! /= B;
       return g;
     });
     return { value: (sums.loss - before) / B, gradients };
