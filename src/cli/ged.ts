@@ -36,6 +36,7 @@ const bracket = (r: GedResult): Record<string, unknown> => ({ ged: r.ged, lowerB
 
 export const gedCommand: Command = {
   name: 'ged',
+  positionals: true,
   usage: 'grapheme ged G1.json G2.json [--method exact|bp] [--timeout-ms N] [--json]  |  grapheme ged --pairs FILE.jsonl',
   summary: 'Graph edit distance between two graphs: exact (branch and bound, time-limited) or bipartite approximation.',
   options: {

@@ -6,6 +6,7 @@ import type { Command } from './options.js';
 
 export const graphCommand: Command = {
   name: 'graph',
+  positionals: true,
   usage: 'grapheme graph TEXT [--builder words|chain|polish] [--format json|dot]',
   summary: 'Turn text into a graph of graphemes and print it as node-link JSON or Graphviz DOT.',
   options: {

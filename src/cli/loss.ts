@@ -23,6 +23,7 @@ const fmt = (x: number | null): string => (x === null ? '—' : x.toPrecision(6)
 
 export const lossCommand: Command = {
   name: 'loss',
+  positionals: true,
   usage: 'grapheme loss PRED.json TARGET.json [loss flags] [--gradients] [--json]  |  grapheme loss --pairs FILE.jsonl',
   summary: 'Structural loss of a predicted graph (SoftGraph JSON or a crisp graph) against a target graph.',
   options: {

@@ -30,6 +30,7 @@ function mainHelp(): string {
 /** Run the CLI with argv (without node and script); returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined && COMMANDS.some((c) => c.name === rest[0])) return main([rest[0], '--help']);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     out(mainHelp());
     return name === undefined ? 1 : 0;
@@ -45,7 +46,9 @@ export async function main(argv: string[]): Promise<number> {
       out(commandHelp(cmd));
       return 0;
     }
-    return await cmd.run(parseOptions(cmd.name, cmd.options, rest));
+    const args = parseOptions(cmd.name, cmd.options, rest);
+    if (!cmd.positionals && args.positionals.length > 0) throw new UserError(`${cmd.name}: unexpected argument ${JSON.stringify(args.positionals[0])} (options start with --; see grapheme ${cmd.name} --help)`);
+    return await cmd.run(args);
   } catch (err) {
     return reportError(err);
   }

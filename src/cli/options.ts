@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UserError } from '../util/errors.js';
+import { nearestName } from '../util/nearest.js';
 
 /** One command-line option: its kind, default and help text. */
 export interface OptionSpec {
@@ -32,6 +33,8 @@ export interface Command {
   options: OptionSpecs;
   /** Worked examples shown under --help. */
   examples?: string[];
+  /** Whether the command takes positional arguments (TEXT, files); elsewhere a stray word is an error. */
+  positionals?: boolean;
   run(args: ParsedArgs): Promise<number>;
 }
 
@@ -62,7 +65,10 @@ export function parseOptions(command: string, specs: OptionSpecs, argv: string[]
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     const m = /Unknown option '([^']+)'/.exec(msg);
-    if (m) throw new UserError(`${command}: unknown option ${m[1]} (see grapheme ${command} --help)`);
+    if (m) {
+      const near = nearestName(m[1]!.replace(/^-+/, ''), Object.keys(specs));
+      throw new UserError(`${command}: unknown option ${m[1]}${near ? ` (did you mean --${near}?)` : ''} (see grapheme ${command} --help)`);
+    }
     const amb = /Option '(--[\w-]+)' argument is ambiguous/.exec(msg);
     if (amb) throw new UserError(`${command}: ${amb[1]} needs a value; write a value that starts with "-" as ${amb[1]}=-1`);
     throw new UserError(`${command}: ${msg.split('\n')[0]} (see grapheme ${command} --help)`);

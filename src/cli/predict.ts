@@ -11,6 +11,7 @@ import type { Command } from './options.js';
 
 export const predictCommand: Command = {
   name: 'predict',
+  positionals: true,
   usage: 'grapheme predict --checkpoint F [TEXT...]   (lines of stdin when no TEXT)',
   summary: 'Run a trained model on texts: prints the predicted text and graph for each.',
   options: {

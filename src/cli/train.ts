@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { initEngine } from '../model/engine.js';
 import { readCheckpoint } from '../train/checkpoint.js';
+import { loadTrainingData } from '../train/data.js';
 import { configToYaml, resolveTrainConfig, trainConfigSchema, type TrainConfig } from '../train/config.js';
 import type { EpochMetrics } from '../train/metricsLog.js';
 import { RESUMABLE_KEYS, checkpointPath, train, type TrainReporter } from '../train/trainer.js';
@@ -145,6 +146,8 @@ export const trainCommand: Command = {
       }
     }
     if (values['dry-run']) {
+      // Everything a real run checks before training: the data loads (or generates) and fits the model.
+      for (const n of loadTrainingData(cfg).notes) info(n);
       out(configToYaml(cfg));
       return 0;
     }

@@ -7,6 +7,7 @@ import { readJsonlPairs } from './pairs.js';
 
 export const wlCommand: Command = {
   name: 'wl',
+  positionals: true,
   usage: 'grapheme wl G1.json G2.json [--iterations N] [--undirected] [--json]  |  grapheme wl --pairs FILE.jsonl',
   summary: 'Weisfeiler–Lehman subtree kernel similarity of two graphs, in [0, 1].',
   options: {

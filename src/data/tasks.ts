@@ -59,9 +59,10 @@ function inputKey(r: DataRecord): string {
 
 /**
  * `count` distinct records of a task for one split, deterministic for (spec, seed, split).
- * Throws when the task has too few distinct inputs in that split.
+ * Throws when the task has too few distinct inputs in that split, unless `allowFewer` (then it
+ * returns all it found, at least one).
  */
-export function generateRecords(spec: TaskSpec, count: number, seed: number, split: Split | 'all' = 'all'): DataRecord[] {
+export function generateRecords(spec: TaskSpec, count: number, seed: number, split: Split | 'all' = 'all', opts: { allowFewer?: boolean } = {}): DataRecord[] {
   if (!(STRING_TASKS as readonly string[]).includes(spec.task) && spec.task !== 'math' && spec.task !== 'tree') throw new UserError(`unknown task ${JSON.stringify(spec.task)}`);
   if (spec.minLength < 0 || spec.maxLength < spec.minLength) throw new UserError(`length range ${spec.minLength}..${spec.maxLength} is empty`);
   const rng = new Rng(seed);
@@ -70,6 +71,7 @@ export function generateRecords(spec: TaskSpec, count: number, seed: number, spl
   const maxAttempts = 200 * count + 10_000;
   for (let attempt = 0; out.length < count; attempt++) {
     if (attempt >= maxAttempts) {
+      if (opts.allowFewer && out.length > 0) return out;
       throw new UserError(`task ${spec.task}${spec.task === 'math' ? ` level ${spec.levels.join(',')}` : ''} has only ${out.length} distinct examples in split "${split}" (asked for ${count}); lower the count or widen the task`);
     }
     const r = draw(spec, rng, `${spec.task}-${seed}-${out.length}`);

@@ -5,6 +5,7 @@ import { TASKS } from '../data/tasks.js';
 import { lossConfigSchema, type LossConfig } from '../loss/config.js';
 import { readTextFile } from '../util/files.js';
 import { UserError } from '../util/errors.js';
+import { nearestName } from '../util/nearest.js';
 
 /** Training keys beside the loss keys: data, model, optimiser, schedule, monitors. One flat namespace, one schema. */
 export const trainKeysSchema = z.object({
@@ -130,7 +131,14 @@ export function resolveTrainConfig(src: ConfigSources = {}): TrainConfig {
   const name = (key: string): string => (key in flags ? `--${key.replace(/_/g, '-')}` : src.file && key in fromFile ? `${src.file}: key "${key}"` : `key "${key}"`);
   if (!r.success) {
     const parts = r.error.issues.map((iss) => {
-      if (iss.code === 'unrecognized_keys') return `${src.file ?? 'config'}: unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')} (see grapheme train --help for the keys)`;
+      if (iss.code === 'unrecognized_keys') {
+        const known = Object.keys(trainConfigSchema.shape);
+        const hints = iss.keys.map((k) => {
+          const near = nearestName(k.replace(/-/g, '_'), known);
+          return `"${k}"${near ? ` (did you mean "${near}"?)` : ''}`;
+        });
+        return `${src.file ?? 'config'}: unknown key${iss.keys.length > 1 ? 's' : ''} ${hints.join(', ')}; YAML keys are written with underscores (loss_mode: hybrid), and configs/default.yaml lists them all`;
+      }
       const key = String(iss.path[0] ?? '');
       return `${key ? `${name(key)}${iss.path.length > 1 ? `[${iss.path.slice(1).join('.')}]` : ''}: ` : ''}${iss.message}`;
     });

@@ -15,6 +15,8 @@ export interface TrainingData {
   source: string;
   /** Graph targets have no texts: exact match is then judged on graphs only. */
   hasTexts: boolean;
+  /** Things worth a line in the log (a task with fewer distinct examples than asked for). */
+  notes: string[];
 }
 
 /** Salt of the target-shuffling stream, so shuffling does not change which records are drawn. */
@@ -61,18 +63,25 @@ export function loadTrainingData(cfg: TrainConfig): TrainingData {
       stages: [{ level: null, train: toExamples(train, cfg, 1, where), val: toExamples(val, cfg, 2, where) }],
       source: cfg.data,
       hasTexts: ds.format !== 'graph',
+      notes: val === train ? [`${cfg.data}: no record falls in the validation split (10% by input hash); validating on the training records`] : [],
     };
   }
   const levels = cfg.task === 'math' ? cfg.levels : [null];
+  const notes: string[] = [];
   const stages = levels.map((level, s) => {
     const spec: TaskSpec = { task: cfg.task, levels: level === null ? [1] : [level], alphabet: cfg.alphabet, minLength: cfg.min_length, maxLength: cfg.max_length };
-    const where = (r: DataRecord): string => `task ${cfg.task}${level === null ? '' : ` level ${level}`}: example ${r.id}`;
-    // Distinct seeds per stage and split; splitOf keeps train and val inputs disjoint.
-    const train = generateRecords(spec, cfg.train_size, cfg.seed * 1000 + 2 * s, 'train');
-    const val = generateRecords(spec, cfg.val_size, cfg.seed * 1000 + 2 * s + 1, 'val');
+    const name = `task ${cfg.task}${level === null ? '' : ` level ${level}`}`;
+    const where = (r: DataRecord): string => `${name}: example ${r.id}`;
+    // Distinct seeds per stage and split; splitOf keeps train and val inputs disjoint. A task
+    // smaller than the sizes asked for trains on all it has.
+    const train = generateRecords(spec, cfg.train_size, cfg.seed * 1000 + 2 * s, 'train', { allowFewer: true });
+    const val = generateRecords(spec, cfg.val_size, cfg.seed * 1000 + 2 * s + 1, 'val', { allowFewer: true });
+    for (const [split, got, asked] of [['training', train.length, cfg.train_size], ['validation', val.length, cfg.val_size]] as const) {
+      if (got < asked) notes.push(`${name} has ${got} distinct ${split} examples (asked for ${asked}): using all ${got}`);
+    }
     return { level, train: toExamples(train, cfg, 10 * s + 1, where), val: toExamples(val, cfg, 10 * s + 2, where) };
   });
-  return { stages, source: `task ${cfg.task}${cfg.task === 'math' ? ` levels ${cfg.levels.join(',')}` : cfg.task === 'tree' ? ' (math level 6 as Polish trees, target nodes shuffled)' : ''}`, hasTexts: true };
+  return { notes, stages, source: `task ${cfg.task}${cfg.task === 'math' ? ` levels ${cfg.levels.join(',')}` : cfg.task === 'tree' ? ' (math level 6 as Polish trees, target nodes shuffled)' : ''}`, hasTexts: true };
 }
 
 /** Edge types present in a set of graphs, in the fixed EDGE_TYPES order. */

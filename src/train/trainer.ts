@@ -141,6 +141,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
   const monitors = new MonitorPool();
   const parameters = model.parameterCount();
 
+  for (const n of data.notes) reporter.note(n);
   const summaryConfig = { ...cfg, max_nodes: spec.K };
   reporter.start({
     source: data.source, trainExamples: data.stages[state.levelIndex]!.train.length, valExamples: data.stages[state.levelIndex]!.val.length,
