@@ -70,7 +70,15 @@ test('grapheme loss: a perfect crisp prediction scores ~0; --json, --pairs and b
   assert.ok(r.total < 1e-6 && r.sinkhorn.converged);
   const diff = JSON.parse(cli(['loss', join(dir, 'hallo.json'), join(dir, 'hello.json'), '--json', '--gradients']).stdout);
   assert.ok(Math.abs(diff.node - 1) < 1e-6, 'one substituted label costs one node edit');
+  // Gradients come back in the input's shapes: exist [K], labels [K][L], edges [K][K] per type.
   assert.equal(diff.gradients.exist.length, 5);
+  assert.deepEqual([diff.gradients.labels.length, diff.gradients.labels[0].length], [5, diff.gradients.alphabet.length]);
+  assert.deepEqual([diff.gradients.edges.sequential.length, diff.gradients.edges.sequential[0].length], [5, 5]);
+  // Text mode: a readable summary, no raw arrays; zero in exact arithmetic prints as 0.
+  const text = cli(['loss', join(dir, 'hallo.json'), join(dir, 'hello.json'), '--gradients']).stdout;
+  assert.match(text, /^gradient norms: exist [\d.]+, labels [\d.]+, edges\.sequential [\d.]+, edges\.clique [\d.]+/m);
+  assert.doesNotMatch(text, /\[/);
+  assert.match(cli(['loss', join(dir, 'hello.json'), join(dir, 'hello.json')]).stdout, /^total   0   \(structural\)$/m);
   writeFileSync(join(dir, 'pairs.jsonl'), `{"pred":${hello.trim()},"target":${hallo.trim()}}\n\n{"pred":${hello.trim()},"target":${hello.trim()}}\n`);
   const pairs = cli(['loss', '--pairs', join(dir, 'pairs.jsonl')]);
   assert.equal(pairs.code, 0, pairs.stderr);

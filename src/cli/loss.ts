@@ -9,17 +9,30 @@ import { out } from './io.js';
 import { lossConfigFromFlags, lossOptionSpecs } from './lossOptions.js';
 import type { Command } from './options.js';
 
-function resultJson(r: LossResult, withGradients: boolean, alphabet: string[]): Record<string, unknown> {
+/** Rows of a row-major matrix as nested arrays: gradients come back in the shapes of the input. */
+function rows(x: Float64Array, r: number, c: number): number[][] {
+  return Array.from({ length: r }, (_, i) => Array.from(x.subarray(i * c, i * c + c)));
+}
+
+/** Gradients in the input's shapes: exist [K], labels [K][L], edges {type: [K][K]}, positions [K][K] when given. */
+export function gradientsJson(r: LossResult, K: number, alphabet: string[]): Record<string, unknown> {
+  const edges: Record<string, number[][]> = {};
+  for (const t of EDGE_TYPES) if (r.gradients.edges[t]) edges[t] = rows(r.gradients.edges[t]!, K, K);
+  const g: Record<string, unknown> = { alphabet, exist: Array.from(r.gradients.exist), labels: rows(r.gradients.labels, K, alphabet.length), edges };
+  if (r.gradients.positions) g.positions = rows(r.gradients.positions, K, K);
+  return g;
+}
+
+function resultJson(r: LossResult, withGradients: boolean, K: number, alphabet: string[]): Record<string, unknown> {
   const o: Record<string, unknown> = { total: r.total, node: r.node, edge: r.edge, clique: r.clique, ce: r.ce, sinkhorn: r.sinkhorn };
-  if (withGradients) {
-    const edges: Record<string, number[]> = {};
-    for (const t of EDGE_TYPES) if (r.gradients.edges[t]) edges[t] = Array.from(r.gradients.edges[t]!);
-    o.gradients = { alphabet, exist: Array.from(r.gradients.exist), labels: Array.from(r.gradients.labels), edges };
-  }
+  if (withGradients) o.gradients = gradientsJson(r, K, alphabet);
   return o;
 }
 
-const fmt = (x: number | null): string => (x === null ? '—' : x.toPrecision(6));
+/** Six significant digits; below 5e−7 (rounding noise of float64 kernels on unit-scale costs) a value prints as 0. --json keeps every digit. */
+const fmt = (x: number | null): string => (x === null ? '—' : Math.abs(x) < 5e-7 ? '0' : x.toPrecision(6));
+
+const norm = (x: Float64Array): string => Math.sqrt(x.reduce((a, v) => a + v * v, 0)).toPrecision(4);
 
 export const lossCommand: Command = {
   name: 'loss',
@@ -40,7 +53,7 @@ export const lossCommand: Command = {
       if (positionals.length > 0) throw new UserError('loss: give either PRED.json TARGET.json or --pairs FILE, not both');
       const outLines = readJsonlPairs(values.pairs, ['pred', 'target']).map(({ where, first, second }) => {
         const pair = lossPairFromJson(first, second, `${where}: pred`, `${where}: target`);
-        return JSON.stringify(resultJson(lossForMode(pair.pred, pair.target, cfg), withGradients, pair.alphabet));
+        return JSON.stringify(resultJson(lossForMode(pair.pred, pair.target, cfg), withGradients, pair.pred.K, pair.alphabet));
       });
       out(outLines.join('\n'));
       return 0;
@@ -50,13 +63,18 @@ export const lossCommand: Command = {
     const pair = lossPairFromJson(readJsonFile(predPath), readJsonFile(targetPath), predPath, targetPath);
     const r = lossForMode(pair.pred, pair.target, cfg);
     if (values.json) {
-      out(JSON.stringify(resultJson(r, withGradients, pair.alphabet)));
+      out(JSON.stringify(resultJson(r, withGradients, pair.pred.K, pair.alphabet)));
       return 0;
     }
     const lines = [`total   ${fmt(r.total)}   (${cfg.loss_mode})`, `node    ${fmt(r.node)}`, `edge    ${fmt(r.edge)}`, `clique  ${fmt(r.clique)}`];
     if (r.ce !== null) lines.push(`ce      ${fmt(r.ce)}`);
     if (r.sinkhorn) lines.push(`sinkhorn: ${r.sinkhorn.iterations} iterations, marginal error ${r.sinkhorn.marginalError.toExponential(2)}, ${r.sinkhorn.converged ? 'converged' : 'NOT converged'} (${r.sinkhorn.kernel} kernel)`);
-    if (withGradients) lines.push(JSON.stringify(resultJson(r, true, pair.alphabet).gradients));
+    if (withGradients) {
+      const parts = [`exist ${norm(r.gradients.exist)}`, `labels ${norm(r.gradients.labels)}`];
+      for (const t of EDGE_TYPES) if (r.gradients.edges[t]) parts.push(`edges.${t} ${norm(r.gradients.edges[t]!)}`);
+      if (r.gradients.positions) parts.push(`positions ${norm(r.gradients.positions)}`);
+      lines.push(`gradient norms: ${parts.join(', ')} (--json prints the arrays, shaped as the input)`);
+    }
     out(lines.join('\n'));
     return 0;
   },

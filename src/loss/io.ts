@@ -17,7 +17,7 @@ export function isSoftGraphJson(x: unknown): boolean {
   return isObject(x) && ('exist' in x || 'alphabet' in x);
 }
 
-/** Parse SoftGraph JSON `{"alphabet", "exist", "labels", "edges"}`; errors name the key and index. */
+/** Parse SoftGraph JSON `{"alphabet", "exist", "labels", "edges", "positions"?}`; errors name the key and index. */
 export function softGraphFromJson(x: unknown, where = 'soft graph'): { graph: SoftGraph; alphabet: string[] } {
   if (!isObject(x)) throw new UserError(`${where}: must be a JSON object`);
   const { alphabet, exist, labels, edges } = x;
@@ -47,7 +47,18 @@ export function softGraphFromJson(x: unknown, where = 'soft graph'): { graph: So
       mats[type] = A;
     }
   }
-  return { graph: { K, L, exist: e, labels: pi, edges: mats }, alphabet: alphabet as string[] };
+  const graph: SoftGraph = { K, L, exist: e, labels: pi, edges: mats };
+  const { positions } = x;
+  if (positions !== undefined) {
+    if (!Array.isArray(positions) || positions.length !== K) throw new UserError(`${where}: "positions" must have one row per slot (${K})`);
+    const q = new Float64Array(K * K);
+    positions.forEach((row: unknown, i: number) => {
+      if (!Array.isArray(row) || row.length !== K) throw new UserError(`${where}: positions[${i}] must have one entry per rank (${K})`);
+      row.forEach((v: unknown, r: number) => (q[i * K + r] = probability(v, `${where}: positions[${i}][${r}]`)));
+    });
+    graph.positions = q;
+  }
+  return { graph, alphabet: alphabet as string[] };
 }
 
 /** SoftGraph → JSON object (the format `softGraphFromJson` reads). */
@@ -55,7 +66,9 @@ export function softGraphToJson(p: SoftGraph, alphabet: readonly string[]): Reco
   const rows = (x: Float64Array, r: number, c: number): number[][] => Array.from({ length: r }, (_, i) => Array.from(x.subarray(i * c, i * c + c)));
   const edges: Record<string, number[][]> = {};
   for (const r of EDGE_TYPES) if (p.edges[r]) edges[r] = rows(p.edges[r]!, p.K, p.K);
-  return { alphabet: [...alphabet], exist: Array.from(p.exist), labels: rows(p.labels, p.K, p.L), edges };
+  const out: Record<string, unknown> = { alphabet: [...alphabet], exist: Array.from(p.exist), labels: rows(p.labels, p.K, p.L), edges };
+  if (p.positions) out.positions = rows(p.positions, p.K, p.K);
+  return out;
 }
 
 /**
