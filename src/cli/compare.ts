@@ -51,10 +51,11 @@ export const compareCommand: Command = {
   summary: 'Train one model per loss mode and seed on the same data and budget; write report.html, report.md and summary.json.',
   options: {
     ...configOptionSpecs(),
+    output: { kind: 'string', help: 'output directory (default runs/compare-<task or data>-<time>)', arg: 'DIR' },
     modes: { kind: 'string', default: 'structural,cross-entropy,hybrid', help: 'loss modes to compare, comma-separated', arg: 'LIST' },
-    seeds: { kind: 'integer', min: 1, max: 100, default: 2, help: 'seeds per mode (seed, seed+1, …)', arg: 'N' },
+    seeds: { kind: 'integer', min: 1, max: 100, default: 3, help: 'seeds per mode (seed, seed+1, …); at least 3 before a claim', arg: 'N' },
   },
-  examples: ['grapheme compare --task reverse --seeds 2 --output runs/compare-reverse', 'grapheme compare --task tree --train-size 132 --val-size 17 --epochs 30 --modes structural,cross-entropy'],
+  examples: ['grapheme compare --task reverse --output runs/compare-reverse', 'grapheme compare --task tree --epochs 30 --modes structural,cross-entropy'],
   async run(args) {
     const base = configFromArgs(args);
     const modes = parseModes(String(args.values.modes));
@@ -97,7 +98,7 @@ export const compareCommand: Command = {
     bar?.stop();
     const commandLine = `grapheme compare ${process.argv.slice(3).join(' ')}`.trim();
     const title = `grapheme compare: ${base.data ?? `task ${base.task}`}`;
-    const budget = `${base.epochs} epochs × ${base.data ? 'the dataset' : `${base.train_size} examples`}, batch ${base.batch_size}, lr ${base.lr}, seeds ${base.seed}…${base.seed + seeds - 1}`;
+    const budget = `${base.epochs} epoch${base.epochs === 1 ? '' : 's'} × ${base.data ? 'the dataset' : `${base.train_size} examples`}, batch ${base.batch_size}, lr ${base.lr}, seeds ${base.seed}…${base.seed + seeds - 1}`;
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, tfjs wasm backend`;
     const input = { title, commandLine, machine, budget, modes, runs, gallery: gallery(base, firstSeedDirs), builder: buildersOf(base).target };
     writeFileAtomic(join(outputDir, 'report.html'), reportHtml(input));

@@ -8,7 +8,7 @@ import { computeMonitors } from '../train/monitors.js';
 import { loadModel, validate } from '../train/trainer.js';
 import { buildOptions } from '../train/data.js';
 import { UserError } from '../util/errors.js';
-import { out } from './io.js';
+import { info, out } from './io.js';
 import type { Command } from './options.js';
 
 export const evalCommand: Command = {
@@ -25,10 +25,16 @@ export const evalCommand: Command = {
   examples: ['grapheme eval --checkpoint runs/reverse/checkpoint.ckpt --task reverse'],
   async run({ values }) {
     if (typeof values.checkpoint !== 'string') throw new UserError('eval: --checkpoint F is required');
-    if ((typeof values.data === 'string') === (typeof values.task === 'string')) throw new UserError('eval: give exactly one of --data F or --task NAME');
+    if (typeof values.data === 'string' && typeof values.task === 'string') throw new UserError('eval: give one of --data F or --task NAME, not both');
     await initEngine();
     const { ckpt, model } = loadModel(values.checkpoint);
     const cfg = ckpt.config;
+    // Neither given: the checkpoint's own data, a task's held-out test split or its dataset file.
+    if (values.data === undefined && values.task === undefined) {
+      if (cfg.data) values.data = cfg.data;
+      else values.task = cfg.task;
+      info(`eval: ${cfg.data ? `the checkpoint's dataset ${cfg.data}` : `the test split of the checkpoint's task ${cfg.task}`}`);
+    }
     try {
       let examples;
       let hasTexts = true;
@@ -46,6 +52,9 @@ export const evalCommand: Command = {
       const tooBig = examples.find((e) => e.target.nodes.length > K);
       if (tooBig) throw new UserError(`eval: example ${tooBig.id} has ${tooBig.target.nodes.length} target nodes, more than the model's K = ${K}`);
       const index = alphabetIndex(model.spec.alphabet);
+      const labels = examples.flatMap((e) => [...e.input.nodes, ...e.target.nodes].map((n) => n.label));
+      const outside = labels.filter((l) => !index.has(l)).length;
+      if (outside > labels.length / 2) info(`eval: ${outside} of ${labels.length} labels in this data are outside the checkpoint's alphabet (it was trained on ${cfg.data ?? `task ${cfg.task}`}); the scores say little`);
       const targets = examples.map((e) => targetFromGraph(e.target, index));
       const v = validate(model, examples, targets, cfg, hasTexts, cfg.batch_size);
       const mon = computeMonitors({ epoch: 0, pairs: v.decoded.map((pred, i) => ({ pred, target: examples[i]!.target })), gedTimeoutMs: cfg.ged_timeout_ms, wlIterations: cfg.wl_iterations });

@@ -87,7 +87,7 @@ export function makeReporter(json: boolean): TrainReporter {
       withBarAside(() => log(epochLine(m, epochs)));
     },
     note(text) {
-      withBarAside(() => info(text));
+      withBarAside(() => log(text));
     },
   };
 }

@@ -4,7 +4,7 @@ export function esc(s: string): string {
 }
 
 /** One colour per loss mode, fixed so every chart and legend agrees. */
-export const MODE_COLOURS: Record<string, string> = { structural: '#1f77b4', 'cross-entropy': '#d62728', hybrid: '#2ca02c', matched: '#ff7f0e' };
+export const MODE_COLOURS: Record<string, string> = { structural: '#1f77b4', 'cross-entropy': '#d62728', hybrid: '#2ca02c' };
 
 export interface Series {
   mode: string;
@@ -27,8 +27,10 @@ export function lineChart(title: string, series: Series[], opts: { width?: numbe
   let lo = values.length ? Math.min(...values) : 0;
   let hi = values.length ? Math.max(...values) : 1;
   if (hi - lo < 1e-12) {
-    hi += 0.5;
-    lo -= 0.5;
+    // A flat series (or one epoch): a narrow band around its value, not below 0 for a non-negative one.
+    const d = Math.max(Math.abs(hi) * 0.1, 1e-3);
+    hi += d;
+    lo = lo >= 0 ? Math.max(0, lo - d) : lo - d;
   }
   const x = (i: number): number => pad.l + (n === 1 ? 0.5 : i / (n - 1)) * (W - pad.l - pad.r);
   const y = (v: number): number => pad.t + (1 - (v - lo) / (hi - lo)) * (H - pad.t - pad.b);
@@ -48,6 +50,8 @@ export function lineChart(title: string, series: Series[], opts: { width?: numbe
     const band = [...idx.map((i) => `${x(i).toFixed(1)},${y(s.max[i]!).toFixed(1)}`), ...[...idx].reverse().map((i) => `${x(i).toFixed(1)},${y(s.min[i]!).toFixed(1)}`)];
     parts.push(`<polygon class="spread" data-mode="${esc(s.mode)}" points="${band.join(' ')}" fill="${colour}" fill-opacity="0.15" stroke="none"/>`);
     parts.push(`<polyline class="curve" data-mode="${esc(s.mode)}" points="${idx.map((i) => `${x(i).toFixed(1)},${y(s.mean[i]!).toFixed(1)}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="2"/>`);
+    // A dot per epoch: a one-epoch curve is a single point, which a polyline does not draw.
+    if (idx.length <= 3) for (const i of idx) parts.push(`<circle class="point" data-mode="${esc(s.mode)}" cx="${x(i).toFixed(1)}" cy="${y(s.mean[i]!).toFixed(1)}" r="3" fill="${colour}"/>`);
   }
   parts.push('</svg>');
   return parts.join('');

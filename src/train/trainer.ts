@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { graphToText } from '../graph/builders.js';
 import type { Example } from '../data/records.js';
@@ -73,7 +73,14 @@ function freshState(cfg: TrainConfig): TrainerState {
 
 /** Resolve where a --resume argument points: a checkpoint file, or a run directory holding one. */
 export function checkpointPath(pathOrDir: string): string {
-  return pathOrDir.endsWith('.ckpt') ? pathOrDir : join(pathOrDir, CHECKPOINT_FILE);
+  // A file the user names is the checkpoint, whatever its name (a wrong one is then reported as itself).
+  let isDir = false;
+  try {
+    isDir = statSync(pathOrDir).isDirectory();
+  } catch {
+    // A missing path: reported by the reader, under the name given.
+  }
+  return isDir ? join(pathOrDir, CHECKPOINT_FILE) : pathOrDir;
 }
 
 /** Load a checkpoint's model for evaluation or prediction. */
