@@ -484,6 +484,11 @@ test('positions: gradients equal finite differences in both forms; a perfect pre
       assert.ok(maxRelErr(r.gradients.positions!, fd) < 1e-6, `∂/∂positions ${cost_form} trial ${trial}: ${maxRelErr(r.gradients.positions!, fd)}`);
       const perm = rng.shuffle(Array.from({ length: p.K }, (_, i) => i));
       assert.ok(Math.abs(structuralLoss(permuteSlots(p, perm), t, cfg).total - r.total) < 1e-9 * Math.max(1, r.total));
+      // Unrolled, label-only: the derivative through the matching's relative position price too.
+      const un = resolveLossConfig({ ...LABEL_ONLY, cost_form, gradient: 'unrolled', position_weight: 0.7 });
+      const ru = structuralLoss(p, t, un);
+      const fdu = finiteDifference(p.positions, () => structuralLoss(p, t, un).total, 1e-6);
+      assert.ok(maxRelErr(ru.gradients.positions!, fdu) < 1e-5, `unrolled ∂/∂positions ${cost_form} trial ${trial}: ${maxRelErr(ru.gradients.positions!, fdu)}`);
     }
   }
   for (const text of ['hello', 'mississippi', 'abababab']) {

@@ -65,6 +65,8 @@ interface Prepared {
   likelihood: Float64Array | null;
   /** Rank of each target node among the prediction's K positions (−1: none), when the position term applies; else null. */
   rankOf: Int32Array | null;
+  /** Each slot's most probable rank (the matching's reference), with rankOf. */
+  posArgmax: Int32Array | null;
 }
 
 /** Stands for a term's absent matrices. */
@@ -145,19 +147,29 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     C[row + m] = Cm[row + m] = ei * cDel;
   }
   for (let j = 0; j < m; j++) C[K * (m + 1) + j] = Cm[K * (m + 1) + j] = cIns;
-  // Positions: slot i is charged for the rank that target node j's own edges give it, in the
-  // matching (as the label is) and in the node term.
+  // Positions: slot i is charged for the rank that target node j's own edges give it, in the node
+  // term (w·e_i·(1 − q), or −w·log q) and in the matching. The matching prices a rank against the
+  // slot's most probable one, w·(1 − q_r / max q): an untrained head (q uniform) then costs
+  // nothing. Priced absolutely, w·(1 − q) ≈ w added to every substitution and not to a deletion
+  // plus insertion; on the trees (K 11) the assignment turned to deleting slots and every
+  // existence collapsed (exact match 0, flat loss from epoch 15; docs/experiments.md).
   const w = cfg.position_weight;
   const rankOf = p.positions && t.ranks && w > 0 ? Int32Array.from(t.ranks, (r) => (r < K ? r : -1)) : null;
+  let posArgmax: Int32Array | null = null;
   if (rankOf) {
+    posArgmax = new Int32Array(K);
+    const q = p.positions!;
     for (let i = 0; i < K; i++) {
+      let best = 0;
+      for (let r = 1; r < K; r++) if (q[i * K + r]! > q[i * K + best]!) best = r;
+      posArgmax[i] = best;
+      const top = Math.max(q[i * K + best]!, EPS);
       const row = i * (m + 1);
       for (let j = 0; j < m; j++) {
         const r = rankOf[j]!;
         if (r < 0) continue;
-        const miss = w * (1 - p.positions![i * K + r]!);
-        Cm[row + j] += miss;
-        C[row + j] += e[i]! * miss;
+        Cm[row + j] += w * (1 - q[i * K + r]! / top);
+        C[row + j] += e[i]! * w * (1 - q[i * K + r]!);
       }
     }
   }
@@ -192,7 +204,7 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
       for (let b = start[j]!; b < start[j + 1]!; b++) trV3 += V[nbr[b]! * m + l]!;
     }
   }
-  return { K, m, types, Ap, ApSum, Bpairs, U, V, trV3, Vadj: { start, nbr: Int32Array.from(nbr) }, C, Cm, likelihood, rankOf };
+  return { K, m, types, Ap, ApSum, Bpairs, U, V, trV3, Vadj: { start, nbr: Int32Array.from(nbr) }, C, Cm, likelihood, rankOf, posArgmax };
 }
 
 /** Slot-to-node block S = P[0:K, 0:m] of a (K+1)×(m+1) plan. */
@@ -667,11 +679,18 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
       if (j < m && rank && rank[j]! >= 0) {
         const k = i * K + rank[j]!;
         const q = p.positions![k]!;
-        // Likelihood: −w·log q; expected: w·e_i·(1 − q); matching: w·(1 − q).
-        if (pr.likelihood) grads.positions![k] -= (pw * g) / clipProbability(q) + pw * gm;
+        // Likelihood: −w·log q; expected: w·e_i·(1 − q).
+        if (pr.likelihood) grads.positions![k] -= (pw * g) / clipProbability(q);
         else {
-          grads.positions![k] -= pw * (g * ei + gm);
+          grads.positions![k] -= pw * g * ei;
           ge += g * pw * (1 - q);
+        }
+        // The matching's w·(1 − q_r / q_top), top the slot's most probable rank.
+        const top = i * K + pr.posArgmax![i]!;
+        if (gm !== 0 && k !== top && p.positions![top]! > EPS) {
+          const qt = p.positions![top]!;
+          grads.positions![k] -= (pw * gm) / qt;
+          grads.positions![top] += (pw * gm * q) / (qt * qt);
         }
       }
       if (pr.likelihood) {
