@@ -6,7 +6,7 @@ import { alphabetIndex, targetFromGraph } from '../src/loss/softGraph.js';
 import { GraphModel, encodeBatch, initEngine, tensorCount, trainStep, AdamW, type ModelSpec } from '../src/model/index.js';
 import { tf } from '../src/model/engine.js';
 import { lossOp } from '../src/model/lossOp.js';
-import { batchLoss, emptySums } from '../src/train/batchLoss.js';
+import { batchLoss, emptySums } from '../src/loss/batch.js';
 
 const SPEC: ModelSpec = { alphabet: ['\uFFFD', 'a', 'b', 'c'], inputTypes: ['sequential'], outputTypes: ['sequential'], K: 4, d: 8, heads: 2, encoderLayers: 1, decoderLayers: 1, maxPositions: 8 };
 

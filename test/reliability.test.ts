@@ -11,7 +11,7 @@ import { resolveLossConfig } from '../src/loss/config.js';
 import { alphabetIndex, targetFromGraph } from '../src/loss/softGraph.js';
 import { AdamW, GraphModel, encodeBatch, initEngine, tensorCount, trainStep } from '../src/model/index.js';
 import { readCheckpoint } from '../src/train/checkpoint.js';
-import { batchLoss, emptySums } from '../src/train/batchLoss.js';
+import { batchLoss, emptySums } from '../src/loss/batch.js';
 import { Rng } from '../src/util/rng.js';
 import { BIN, cli } from './helpers.js';
 

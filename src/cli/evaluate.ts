@@ -3,7 +3,7 @@ import { recordToExample } from '../data/records.js';
 import { generateRecords, isTaskName, TASKS } from '../data/tasks.js';
 import { targetFromGraph, alphabetIndex } from '../loss/softGraph.js';
 import { initEngine } from '../model/engine.js';
-import { meanTerms } from '../train/batchLoss.js';
+import { meanTerms } from '../loss/batch.js';
 import { computeMonitors } from '../train/monitors.js';
 import { loadModel, validate } from '../train/trainer.js';
 import { buildOptions } from '../train/data.js';

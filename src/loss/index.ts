@@ -3,3 +3,4 @@ export * from './softGraph.js';
 export * from './structural.js';
 export * from './crossEntropy.js';
 export * from './io.js';
+export * from './batch.js';

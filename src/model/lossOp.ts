@@ -2,7 +2,7 @@ import { tf } from './engine.js';
 import { softGraphsFrom, type BatchLossFn, type ModelSpec } from './network.js';
 
 /** Pack per-example gradients into the batched layouts of exist [B,K], labels [B,K,V], edges [B,E,K,K] and positions [B,K,K]. */
-function packGradients(spec: ModelSpec, grads: ReturnType<BatchLossFn>['gradients']): [Float32Array, Float32Array, Float32Array, Float32Array] {
+function packGradients(spec: LossSpec, grads: ReturnType<BatchLossFn>['gradients']): [Float32Array, Float32Array, Float32Array, Float32Array] {
   const B = grads.length;
   const { K } = spec;
   const L = spec.alphabet.length;
@@ -23,24 +23,31 @@ function packGradients(spec: ModelSpec, grads: ReturnType<BatchLossFn>['gradient
   return [gExist, gLabels, gEdges, gPositions];
 }
 
+/** What the op needs to know of a model's outputs: slots, alphabet, predicted edge types. */
+export type LossSpec = Pick<ModelSpec, 'K' | 'alphabet' | 'outputTypes'>;
+
 /**
  * The loss as one custom-gradient op: its forward and backward are the plain-TypeScript kernels
  * of `src/loss/` (through `lossFn`), so tfjs autodiff never runs through Sinkhorn iterations.
- * The op reads the model's probabilities once, and hands back ∂loss/∂probabilities.
+ * The op reads the model's probabilities once, and hands back ∂loss/∂probabilities. `positions`
+ * is null for a model without a rank head (the position term is then left out).
  */
-export function lossOp(spec: ModelSpec, lossFn: BatchLossFn): (exist: tf.Tensor, labels: tf.Tensor, edges: tf.Tensor, positions: tf.Tensor) => tf.Scalar {
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [exist, labels, edges, positions] = args as [tf.Tensor2D, tf.Tensor3D, tf.Tensor4D, tf.Tensor3D];
-    const B = exist.shape[0];
-    const preds = softGraphsFrom(spec, B, exist.dataSync() as Float32Array, labels.dataSync() as Float32Array, edges.dataSync() as Float32Array, positions.dataSync() as Float32Array);
+export function lossOp(spec: LossSpec, lossFn: BatchLossFn): (exist: tf.Tensor, labels: tf.Tensor, edges: tf.Tensor, positions: tf.Tensor | null) => tf.Scalar {
+  const run = (exist: tf.Tensor, labels: tf.Tensor, edges: tf.Tensor, positions: tf.Tensor | null): { value: number; grads: Float32Array[] } => {
+    const B = exist.shape[0]!;
+    const preds = softGraphsFrom(spec, B, exist.dataSync() as Float32Array, labels.dataSync() as Float32Array, edges.dataSync() as Float32Array, positions ? (positions.dataSync() as Float32Array) : null);
     const r = lossFn(preds);
-    const [gExist, gLabels, gEdges, gPositions] = packGradients(spec, r.gradients);
-    return {
-      value: tf.scalar(r.value),
-      gradFunc: (dy: tf.Tensor) => [
-        tf.mul(dy, tf.tensor(gExist, exist.shape)), tf.mul(dy, tf.tensor(gLabels, labels.shape)), tf.mul(dy, tf.tensor(gEdges, edges.shape)), tf.mul(dy, tf.tensor(gPositions, positions.shape)),
-      ],
-    };
+    return { value: r.value, grads: packGradients(spec, r.gradients) };
+  };
+  const withPositions = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [exist, labels, edges, positions] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    const { value, grads } = run(exist, labels, edges, positions);
+    return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor) => [exist, labels, edges, positions].map((x, k) => tf.mul(dy, tf.tensor(grads[k]!, x.shape))) };
   });
-  return (exist, labels, edges, positions) => op(exist, labels, edges, positions) as tf.Scalar;
+  const withoutPositions = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [exist, labels, edges] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const { value, grads } = run(exist, labels, edges, null);
+    return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor) => [exist, labels, edges].map((x, k) => tf.mul(dy, tf.tensor(grads[k]!, x.shape))) };
+  });
+  return (exist, labels, edges, positions) => (positions ? withPositions(exist, labels, edges, positions) : withoutPositions(exist, labels, edges)) as tf.Scalar;
 }

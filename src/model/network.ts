@@ -281,16 +281,14 @@ export class GraphModel {
 }
 
 /** Split batched model outputs into per-example SoftGraphs (Float64 copies for the loss kernels). */
-export function softGraphsFrom(spec: ModelSpec, B: number, exist: Float32Array, labels: Float32Array, edges: Float32Array, positions: Float32Array): SoftGraph[] {
+export function softGraphsFrom(spec: Pick<ModelSpec, 'K' | 'alphabet' | 'outputTypes'>, B: number, exist: Float32Array, labels: Float32Array, edges: Float32Array, positions: Float32Array | null): SoftGraph[] {
   const { K } = spec;
   const L = spec.alphabet.length;
   const E = spec.outputTypes.length;
   const out: SoftGraph[] = [];
   for (let b = 0; b < B; b++) {
-    const g: SoftGraph = {
-      K, L, exist: Float64Array.from(exist.subarray(b * K, (b + 1) * K)), labels: Float64Array.from(labels.subarray(b * K * L, (b + 1) * K * L)), edges: {},
-      positions: Float64Array.from(positions.subarray(b * K * K, (b + 1) * K * K)),
-    };
+    const g: SoftGraph = { K, L, exist: Float64Array.from(exist.subarray(b * K, (b + 1) * K)), labels: Float64Array.from(labels.subarray(b * K * L, (b + 1) * K * L)), edges: {} };
+    if (positions) g.positions = Float64Array.from(positions.subarray(b * K * K, (b + 1) * K * K));
     spec.outputTypes.forEach((t, e) => {
       const off = (b * E + e) * K * K;
       g.edges[t] = Float64Array.from(edges.subarray(off, off + K * K));

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { ModelSpec, OptimizerState, SerializedTensor } from '../model/index.js';
 import { UserError, describeError } from '../util/errors.js';
-import type { TermSums } from './batchLoss.js';
+import type { TermSums } from '../loss/batch.js';
 import type { TrainConfig } from './config.js';
 import { writeFileAtomic } from './files.js';
 import type { EpochMetrics, PendingEpoch } from './metricsLog.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import YAML from 'yaml';
 import { BUILDERS } from '../graph/builders.js';
 import { TASKS } from '../data/tasks.js';
-import { lossConfigSchema, type LossConfig } from '../loss/config.js';
+import { lossConfigSchema, trainingLossConfigSchema, type LossConfig } from '../loss/config.js';
 import { readTextFile } from '../util/files.js';
 import { UserError } from '../util/errors.js';
 import { nearestName } from '../util/nearest.js';
@@ -47,42 +47,7 @@ export const trainKeysSchema = z.object({
   output: z.string().min(1).nullable().default(null).describe('output directory (default runs/<task>-<loss mode>-<time>)'),
 });
 
-/**
- * Loss keys whose training default differs from STRUCTURAL_LOSS.md's (which `grapheme loss`
- * keeps); docs/experiments.md has every run behind them.
- * - cost_form likelihood: the expected form's costs are linear in the probabilities, so their
- *   gradient vanishes where a prediction is confidently wrong; the sparse sequential edges went to
- *   p ≈ 0 in the first epoch and never came back (reverse: exact match 0). The likelihood form
- *   gives the logits p − y, as cross-entropy does.
- * - assignment hard: the loss at the nearest edit path to the soft plan, as DETR and Any2Graph
- *   train. The soft plan blurs each target over several slots; hard, reverse reached exact match
- *   0.955 at epoch 5 against 0.340 soft, shuffled reverse 1.000 against 0.690, the shuffled trees
- *   0.706 against 0.412 (seed 1 each).
- * - node_insertion_cost 2, sinkhorn_temperature 0.01, sinkhorn_iterations 50, gamma 0.5: at the
- *   design's unit costs the expected form drove every slot's existence to zero within one epoch
- *   (a missed node costing twice a spurious one keeps slots alive, as DETR down-weights "no
- *   object"); a sharper assignment lets slots specialise; a lighter clique weight stops the
- *   symmetric triangle term from overriding edge directions.
- */
-const TRAINING_LOSS_DEFAULTS = {
-  cost_form: 'likelihood',
-  assignment: 'hard',
-  node_insertion_cost: 2,
-  sinkhorn_temperature: 0.01,
-  sinkhorn_iterations: 50,
-  gamma: 0.5,
-} as const;
-
-const lossShapeForTraining = Object.fromEntries(
-  Object.entries(lossConfigSchema.shape).map(([k, field]) => {
-    const d = TRAINING_LOSS_DEFAULTS[k as keyof typeof TRAINING_LOSS_DEFAULTS];
-    if (d === undefined) return [k, field];
-    const inner = (field as unknown as z.ZodDefault<z.ZodType>).unwrap();
-    return [k, inner.default(d).describe(`${field.description ?? k} (training default; the loss command's is ${String((field as z.ZodType).parse(undefined))})`)];
-  }),
-) as typeof lossConfigSchema.shape;
-
-export const trainConfigSchema = trainKeysSchema.extend(lossShapeForTraining).strict();
+export const trainConfigSchema = trainKeysSchema.extend(trainingLossConfigSchema.shape).strict();
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 
 export function defaultTrainConfig(): TrainConfig {

@@ -6,7 +6,7 @@ import { alphabetIndex, targetFromGraph, type TargetGraph } from '../loss/softGr
 import { AdamW, GraphModel, buildAlphabet, decodeSoftGraph, encodeBatch, trainStep, type ModelSpec } from '../model/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, scoreExample, type TermSums } from './batchLoss.js';
+import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, scoreExample, type TermSums } from '../loss/batch.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainerState } from './checkpoint.js';
 import { configToYaml, lossConfigOf, type TrainConfig } from './config.js';
 import { buildersOf, edgeTypesOf, loadTrainingData, type TrainingData } from './data.js';

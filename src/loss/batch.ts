@@ -1,7 +1,7 @@
-import type { LossConfig } from '../loss/config.js';
-import { crossEntropyLoss, lossForMode } from '../loss/crossEntropy.js';
-import type { SoftGraph, SoftGraphGradients, TargetGraph } from '../loss/softGraph.js';
-import { structuralLoss } from '../loss/structural.js';
+import type { LossConfig } from './config.js';
+import { crossEntropyLoss, lossForMode } from './crossEntropy.js';
+import type { SoftGraph, SoftGraphGradients, TargetGraph } from './softGraph.js';
+import { structuralLoss } from './structural.js';
 
 /** Running sums of the loss and every term over examples (means come from dividing by count). */
 export interface TermSums {
