@@ -42,7 +42,7 @@ export function assignmentDiagnostics(s: TermSums): { roundingGap: number; match
 export function scoreExample(pred: SoftGraph, target: TargetGraph, cfg: LossConfig, sums: TermSums, previous?: { matching: number[] | null }): SoftGraphGradients {
   const r = lossForMode(pred, target, cfg);
   // Terms the mode did not compute are computed for the log (they never enter the gradient).
-  const s = r.node === null ? structuralLoss(pred, target, { ...cfg, gradient: 'envelope' }) : r;
+  const s = r.node === null ? structuralLoss(pred, target, { ...cfg, loss_mode: 'structural', gradient: 'envelope' }) : r;
   const ce = r.ce ?? crossEntropyLoss(pred, target).total;
   sums.count++;
   sums.loss += r.total;

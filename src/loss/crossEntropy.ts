@@ -1,5 +1,5 @@
 import { EDGE_TYPES } from '../graph/types.js';
-import type { LossConfig } from './config.js';
+import { resolveLossConfig, type LossConfig } from './config.js';
 import { zeroGradients, type SoftGraph, type TargetGraph } from './softGraph.js';
 import { structuralLoss, type LossResult } from './structural.js';
 
@@ -53,7 +53,7 @@ export function crossEntropyLoss(p: SoftGraph, t: TargetGraph): LossResult {
 /** λ·structural + (1−λ)·cross-entropy, values and gradients mixed the same way. */
 export function hybridLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
   const lambda = cfg.hybrid_lambda;
-  const s = structuralLoss(p, t, cfg);
+  const s = structuralLoss(p, t, { ...cfg, loss_mode: 'structural' });
   const c = crossEntropyLoss(p, t);
   const mix = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, k) => lambda * v + (1 - lambda) * y[k]!);
   const edges: typeof s.gradients.edges = {};
@@ -67,9 +67,17 @@ export function hybridLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossR
   return { ...s, total: lambda * s.total + (1 - lambda) * c.total, ce: c.ce, gradients };
 }
 
-/** The loss of the configured mode. */
+/** The loss of the configured mode: structural, cross-entropy or hybrid (training uses this; `cfg` as for structuralLoss). */
 export function lossForMode(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
   if (cfg.loss_mode === 'cross-entropy') return crossEntropyLoss(p, t);
   if (cfg.loss_mode === 'hybrid') return hybridLoss(p, t, cfg);
   return structuralLoss(p, t, cfg);
+}
+
+/**
+ * The one entry point of the array API: the loss of `cfg.loss_mode` (default structural) between
+ * a SoftGraph and a target, with every config key optional (the `grapheme loss` defaults).
+ */
+export function graphLoss(p: SoftGraph, t: TargetGraph, cfg: Partial<LossConfig> = {}): LossResult {
+  return lossForMode(p, t, resolveLossConfig(cfg));
 }

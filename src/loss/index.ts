@@ -4,3 +4,4 @@ export * from './structural.js';
 export * from './crossEntropy.js';
 export * from './io.js';
 export * from './batch.js';
+export * from './compare.js';

@@ -1,7 +1,8 @@
 import type { EdgeType } from '../graph/types.js';
 import { sinkhornAdjoint, sinkhornLog, type SinkhornReport, type SinkhornResult } from '../match/sinkhorn.js';
 import { nearestPermutationPlan, roundToPolytope, roundToPolytopeAdjoint, type RoundingTape } from '../match/rounding.js';
-import type { LossConfig } from './config.js';
+import { lossConfigSchema, resolveLossConfig, type LossConfig } from './config.js';
+import { UserError } from '../util/errors.js';
 import { matmul, matmulNT, matmulTN, traceCube, transpose } from './dense.js';
 import { take, scratch } from '../util/scratch.js';
 import { presentTypes, zeroGradients, type SoftGraph, type SoftGraphGradients, type TargetGraph } from './softGraph.js';
@@ -764,12 +765,28 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
 }
 
 /**
- * The structural loss of STRUCTURAL_LOSS.md: α·node + β·edge + γ·clique at a soft assignment
- * found by log-domain Sinkhorn (with context and structure refinement), and its gradient with
- * respect to exist, labels and every edge matrix (`envelope` or `unrolled`).
+ * The structural loss (docs/loss.md): α·node + β·edge + γ·clique between a predicted SoftGraph p
+ * (K slots) and a target t (m nodes), taken at an assignment of slots to nodes found by
+ * log-domain Sinkhorn (Cuturi 2013) on a Riesen–Bunke cost matrix with one dummy per side,
+ * refined on the structure as in fused Gromov–Wasserstein (Vayer et al. 2019), rounded onto the
+ * transport polytope (Altschuler et al. 2017) and, with `assignment: hard`, to the nearest edit
+ * path. Returns the value (in edit-cost units for `cost_form: expected`, nats for `likelihood`),
+ * each term, the plan ((K+1)×(m+1), dummies last), the Sinkhorn report and ∂loss/∂ every input of
+ * p in its own layout. `cfg` may be partial: missing keys take the `grapheme loss` defaults
+ * (docs/loss.md §8); `loss_mode` must be absent or "structural" (`graphLoss` honours the others).
  */
-export function structuralLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
-  return scratch.scope(() => structuralLossIn(p, t, cfg));
+export function structuralLoss(p: SoftGraph, t: TargetGraph, cfg: Partial<LossConfig> = {}): LossResult {
+  if (cfg.loss_mode !== undefined && cfg.loss_mode !== 'structural') throw new UserError(`structuralLoss: loss_mode ${JSON.stringify(cfg.loss_mode)} is not the structural loss; call graphLoss for it`);
+  const full = isComplete(cfg) ? cfg : resolveLossConfig(cfg);
+  return scratch.scope(() => structuralLossIn(p, t, full));
+}
+
+const LOSS_KEYS = Object.keys(lossConfigSchema.shape);
+
+/** A config with every key has been resolved by the caller (the training loop's hot path skips re-validation). */
+function isComplete(cfg: Partial<LossConfig>): cfg is LossConfig {
+  for (const k of LOSS_KEYS) if (!(k in cfg)) return false;
+  return true;
 }
 
 function structuralLossIn(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossResult {
