@@ -98,7 +98,9 @@ export const compareCommand: Command = {
     bar?.stop();
     const commandLine = `grapheme compare ${process.argv.slice(3).join(' ')}`.trim();
     const title = `grapheme compare: ${base.data ?? `task ${base.task}`}`;
-    const budget = `${base.epochs} epoch${base.epochs === 1 ? '' : 's'} × ${base.data ? 'the dataset' : `${base.train_size} examples`}, batch ${base.batch_size}, lr ${base.lr}, seeds ${base.seed}…${base.seed + seeds - 1}`;
+    const data = loadTrainingData(base);
+    const examples = data.stages.map((st) => `${st.train.length}${st.level !== null ? ` (level ${st.level})` : ''}`).join(' + ');
+    const budget = `${base.epochs} epoch${base.epochs === 1 ? '' : 's'} × ${examples} training examples, ${data.stages.map((st) => st.val.length).join(' + ')} validation, batch ${base.batch_size}, lr ${base.lr}, seeds ${base.seed}…${base.seed + seeds - 1}`;
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, tfjs wasm backend`;
     const input = { title, commandLine, machine, budget, modes, runs, gallery: gallery(base, firstSeedDirs), builder: buildersOf(base).target };
     writeFileAtomic(join(outputDir, 'report.html'), reportHtml(input));
