@@ -1,4 +1,4 @@
-"""The structural loss of STRUCTURAL_LOSS.md in PyTorch (float64, one thread), as the side-by-side
+"""The structural loss of docs/loss.md in PyTorch (float64, one thread), as the side-by-side
 reference for bench/loss: same assignment (balanced start; the give-up rule; on the final plan the
 epsilon-scaled retry; every plan rounded onto the transport polytope; refinements as Frank-Wolfe
 steps; context with its dummy costs, label-priced substitutions), same terms in both cost forms

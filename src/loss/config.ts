@@ -7,7 +7,7 @@ export const GRADIENT_MODES = ['envelope', 'unrolled'] as const;
 export const COST_FORMS = ['likelihood', 'expected'] as const;
 export const ASSIGNMENTS = ['soft', 'hard'] as const;
 
-/** The loss keys of the config, with the defaults of STRUCTURAL_LOSS.md. */
+/** The loss keys of the config, with the defaults of `grapheme loss` (docs/loss.md §8). */
 export const lossConfigSchema = z
   .object({
     loss_mode: z.enum(LOSS_MODES).default('structural').describe('structural | cross-entropy | hybrid'),
@@ -57,8 +57,8 @@ export function resolveLossConfig(partial: Record<string, unknown> = {}, where =
 }
 
 /**
- * Loss keys whose training default differs from STRUCTURAL_LOSS.md's (which `grapheme loss`
- * keeps); docs/experiments.md has every run behind them.
+ * Loss keys whose training default differs from the `grapheme loss` one (docs/loss.md §8);
+ * docs/experiments.md has every run behind them.
  * - cost_form likelihood: the expected form's costs are linear in the probabilities, so their
  *   gradient vanishes where a prediction is confidently wrong; the sparse sequential edges went to
  *   p ≈ 0 in the first epoch and never came back (reverse: exact match 0). The likelihood form
@@ -67,6 +67,7 @@ export function resolveLossConfig(partial: Record<string, unknown> = {}, where =
  *   train. The soft plan blurs each target over several slots; hard, reverse reached exact match
  *   0.955 at epoch 5 against 0.340 soft, shuffled reverse 1.000 against 0.690, the shuffled trees
  *   0.706 against 0.412 (seed 1 each).
+ * (position_weight keeps its default: the term only acts where the prediction has positions.)
  * - node_insertion_cost 2, sinkhorn_temperature 0.01, sinkhorn_iterations 50, gamma 0.5: at the
  *   design's unit costs the expected form drove every slot's existence to zero within one epoch
  *   (a missed node costing twice a spurious one keeps slots alive, as DETR down-weights "no
