@@ -22,7 +22,7 @@ export const evalCommand: Command = {
     count: { kind: 'integer', min: 1, default: 200, help: 'test examples to generate with --task', arg: 'N' },
     json: { kind: 'boolean', help: 'print one JSON object on stdout' },
   },
-  examples: ['grapheme eval --checkpoint runs/reverse/checkpoint.ckpt --task reverse'],
+  examples: ['grapheme eval --checkpoint runs/ce3', 'grapheme eval --checkpoint runs/ce3/checkpoint.ckpt --task copy --count 50'],
   async run({ values }) {
     if (typeof values.checkpoint !== 'string') throw new UserError('eval: --checkpoint F is required');
     if (typeof values.data === 'string' && typeof values.task === 'string') throw new UserError('eval: give one of --data F or --task NAME, not both');

@@ -13,7 +13,7 @@ export const graphCommand: Command = {
     builder: { kind: 'choice', choices: BUILDERS, default: 'words', help: 'text → graph builder' },
     format: { kind: 'choice', choices: ['json', 'dot'], default: 'json', help: 'output format' },
   },
-  examples: ['grapheme graph "héllo 👍🏽"', 'grapheme graph "(+ (* 2 3) 4)" --builder polish --format dot | dot -Tsvg > tree.svg'],
+  examples: ['grapheme graph "héllo 👍🏽"', 'grapheme graph "(+ (* 2 3) 4)" --builder polish --format dot > tree.dot'],
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UserError('graph: give exactly one TEXT argument (quote it if it has spaces)');
     const g = textToGraph(positionals[0]!, values.builder as BuilderName);

@@ -45,7 +45,7 @@ export const lossCommand: Command = {
     pairs: { kind: 'string', help: 'JSONL of {"pred","target"} lines; prints one JSON result per line', arg: 'FILE' },
     json: { kind: 'boolean', help: 'print one JSON object on stdout' },
   },
-  examples: ['grapheme graph hello > t.json && grapheme loss t.json t.json', 'grapheme loss pred.json target.json --gradient unrolled --json'],
+  examples: ['grapheme graph hello > t.json && grapheme loss t.json t.json', 'grapheme graph helo > pred.json && grapheme graph hello > target.json && grapheme loss pred.json target.json --cost-form likelihood --gradients --json'],
   async run({ values, positionals, given }) {
     const cfg = lossConfigFromFlags(values, given);
     const withGradients = values.gradients === true;

@@ -16,7 +16,7 @@ export const predictCommand: Command = {
     checkpoint: { kind: 'string', help: 'checkpoint file or run directory', arg: 'F' },
     json: { kind: 'boolean', help: 'one JSON object per input: {"input", "text", "graph"}' },
   },
-  examples: ['grapheme predict --checkpoint runs/reverse/checkpoint.ckpt abcd', 'printf "abc\\nhgf\\n" | grapheme predict --checkpoint runs/reverse'],
+  examples: ['grapheme predict --checkpoint runs/ce3/checkpoint.ckpt abcd', 'printf "abc\\nhgf\\n" | grapheme predict --checkpoint runs/ce3'],
   async run({ values, positionals }) {
     if (typeof values.checkpoint !== 'string') throw new UserError('predict: --checkpoint F is required');
     // The checkpoint is read (and a missing or corrupt one reported) before anything waits on stdin.
