@@ -16,65 +16,75 @@ export interface OptimizerState {
 }
 
 /**
- * AdamW over named tfjs variables. Written here rather than tf.train.adam because checkpoints
- * need its moments as plain arrays (exact resume), the weight decay must be decoupled and limited
- * to weight matrices, and the learning rate changes every step.
+ * AdamW over named tfjs variables, as one pass over plain Float32Array buffers per parameter.
+ * Written here rather than tf.train.adam because checkpoints need its moments as plain arrays
+ * (exact resume), the weight decay must be decoupled and limited to weight matrices, and the
+ * learning rate changes every step. The update runs in JavaScript, not as tfjs ops: about ten ops
+ * per parameter tensor (73 of them) cost 15.6 ms per step on the wasm backend, the same arithmetic
+ * on the buffers a fraction of that (bench/train measures the step).
  */
 export class AdamW {
   step = 0;
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
+  private readonly m = new Map<string, Float32Array>();
+  private readonly v = new Map<string, Float32Array>();
+  /** Parameters the decay applies to: weight matrices only (embeddings, biases and layer-norm gains keep their scale). */
+  private readonly decayed = new Set<string>();
 
   constructor(
     private readonly params: Map<string, tf.Variable>,
     private readonly s: AdamWSettings,
   ) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, new Float32Array(p.size));
+      this.v.set(name, new Float32Array(p.size));
+      if (/\.W[a-z0-9]*$/i.test(name)) this.decayed.add(name);
     }
   }
 
-  /** One update with learning rate lr; every gradient is first multiplied by `scale` (clipping). */
-  apply(grads: Record<string, tf.Tensor>, lr: number, scale: number): void {
+  /** One update with learning rate lr; every gradient (plain arrays by parameter name) is first multiplied by `scale` (clipping). */
+  apply(grads: Record<string, Float32Array>, lr: number, scale: number): void {
     this.step++;
     const { beta1, beta2, epsilon, weightDecay } = this.s;
     const c1 = 1 - beta1 ** this.step;
     const c2 = 1 - beta2 ** this.step;
-    tf.tidy(() => {
-      for (const [name, p] of this.params) {
-        const g0 = grads[name];
-        if (!g0) continue;
-        const g = scale === 1 ? g0 : tf.mul(g0, scale);
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
-        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
-        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        let update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), epsilon));
-        // Decay weight matrices only: embeddings, biases and layer-norm gains keep their scale.
-        if (weightDecay > 0 && /\.W[a-z0-9]*$/i.test(name)) update = tf.add(update, tf.mul(p, weightDecay));
-        p.assign(tf.sub(p, tf.mul(update, lr)));
+    for (const [name, p] of this.params) {
+      const g = grads[name];
+      if (!g) continue;
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      const w = Float32Array.from(p.dataSync() as Float32Array);
+      const wd = this.decayed.has(name) ? weightDecay : 0;
+      for (let k = 0; k < w.length; k++) {
+        const gk = g[k]! * scale;
+        const mk = (m[k] = beta1 * m[k]! + (1 - beta1) * gk);
+        const vk = (v[k] = beta2 * v[k]! + (1 - beta2) * gk * gk);
+        w[k] -= lr * (mk / c1 / (Math.sqrt(vk / c2) + epsilon) + wd * w[k]!);
       }
-    });
+      // assign shares the new tensor's data; the tensor object itself is ours to free.
+      const t = tf.tensor(w, p.shape);
+      p.assign(t);
+      t.dispose();
+    }
   }
 
   exportState(): OptimizerState {
-    const dump = (map: Map<string, tf.Variable>): Record<string, SerializedTensor> => Object.fromEntries([...map].map(([k, t]) => [k, serializeArray(t.shape, t.dataSync() as Float32Array)]));
+    const dump = (map: Map<string, Float32Array>): Record<string, SerializedTensor> => Object.fromEntries([...map].map(([k, a]) => [k, serializeArray(this.params.get(k)!.shape, a)]));
     return { step: this.step, m: dump(this.m), v: dump(this.v) };
   }
 
   importState(s: OptimizerState): void {
     this.step = s.step;
     for (const [which, map] of [[s.m, this.m], [s.v, this.v]] as const) {
-      for (const [name, t] of map) {
+      for (const [name, a] of map) {
         const saved = which[name];
         if (!saved) throw new Error(`optimizer state lacks ${name}`);
-        t.assign(tf.tensor(deserializeArray(saved), t.shape));
+        const values = deserializeArray(saved);
+        if (values.length !== a.length) throw new Error(`optimizer state of ${name} has ${values.length} values, the parameter ${a.length}`);
+        a.set(values);
       }
     }
   }
 
-  dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
-  }
+  /** Nothing to free: the moments are plain arrays (kept for callers that pair it with model.dispose()). */
+  dispose(): void {}
 }

@@ -27,11 +27,18 @@ export function trainStep(model: GraphModel, optimizer: AdamW, batch: EncodedBat
   }, vars);
   try {
     const loss = value.dataSync()[0]!;
-    const normSq = tf.tidy(() => tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]!);
+    // Gradients read once as plain arrays: the norm, the finiteness check and the update use them.
+    const flat: Record<string, Float32Array> = {};
+    let normSq = 0;
+    for (const [name, g] of Object.entries(grads)) {
+      const a = g.dataSync() as Float32Array;
+      flat[name] = a;
+      for (let k = 0; k < a.length; k++) normSq += a[k]! * a[k]!;
+    }
     const gradNorm = Math.sqrt(normSq);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return { loss, gradNorm, skipped: true };
     const scale = clip > 0 && gradNorm > clip ? clip / gradNorm : 1;
-    optimizer.apply(grads, lr, scale);
+    optimizer.apply(flat, lr, scale);
     return { loss, gradNorm, skipped: false };
   } finally {
     tf.dispose([value, ...Object.values(grads)]);
