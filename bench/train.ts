@@ -1,6 +1,9 @@
 /**
  * bench/train: training throughput (examples per second) and peak memory per loss mode, each
- * mode in its own child process so that peaks do not mix. Prints a table; never pass/fail.
+ * mode in its own child process so that peaks do not mix, for the default model and a larger one
+ * (d 128, strings of 12–16 letters), beside a PyTorch twin of the same architecture and parameter
+ * count (bench/reference/train_torch.py, float32, position-aligned cross-entropy, AdamW) run in the
+ * same invocation with 1 and 2 threads. Prints a table; never pass/fail.
  *
  *   npm run build && node dist/bench/train.js [--epochs 3] [--train-size 1024]
  */
@@ -22,7 +25,7 @@ if (process.argv[2] === '--child') {
   const { resolveTrainConfig } = await import('../src/train/config.js');
   const { train } = await import('../src/train/trainer.js');
   await initEngine();
-  const [, , , mode, epochs, size, out] = process.argv;
+  const [, , , mode, epochs, size, out, hidden, minLength, maxLength] = process.argv;
   let peakRss = 0;
   let peakTensorBytes = 0;
   const sample = (): void => {
@@ -30,30 +33,47 @@ if (process.argv[2] === '--child') {
     peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
   };
   const timer = setInterval(sample, 50);
-  const cfg = resolveTrainConfig({ flags: { loss_mode: mode, epochs: Number(epochs), train_size: Number(size), val_size: 64, output: out } });
+  const cfg = resolveTrainConfig({ flags: { loss_mode: mode, epochs: Number(epochs), train_size: Number(size), val_size: 64, output: out, hidden_size: Number(hidden), min_length: Number(minLength), max_length: Number(maxLength) } });
   const silent = { start() {}, batch() { sample(); }, epoch() {}, note() {} };
   const s = await train(cfg, out!, silent);
   clearInterval(timer);
   const eps = s.metrics.map((m) => m.examplesPerSecond);
-  console.log(JSON.stringify({ mode, examplesPerSecond: eps.reduce((a, b) => a + b, 0) / eps.length, peakRssMb: peakRss / 2 ** 20, peakTensorMb: peakTensorBytes / 2 ** 20, finalTrainLoss: s.metrics.at(-1)?.train.loss }));
+  console.log(JSON.stringify({ mode, parameters: s.parameters, examplesPerSecond: eps.reduce((a, b) => a + b, 0) / eps.length, peakRssMb: peakRss / 2 ** 20, peakTensorMb: peakTensorBytes / 2 ** 20, finalTrainLoss: s.metrics.at(-1)?.train.loss }));
   process.exit(0);
 }
 
 const epochs = arg('--epochs', '3');
 const size = arg('--train-size', '1024');
 const self = fileURLToPath(import.meta.url);
-console.log(`bench/train: reverse task, ${size} training examples × ${epochs} epochs, default model (d 64, K sized to the data: 6), batch 32, one process per mode`);
-console.log('examples/s is the training loop alone (validation and monitors excluded); peak RSS of the whole process\n');
-console.log('| loss mode | examples/s | peak RSS MB | peak tfjs tensor MB | final train loss |');
-console.log('|---|---|---|---|---|');
-for (const mode of ['structural', 'cross-entropy', 'hybrid']) {
-  const dir = mkdtempSync(join(tmpdir(), 'grapheme-bench-'));
-  const r = spawnSync(process.execPath, [self, '--child', mode, epochs, size, join(dir, 'run')], { encoding: 'utf8' });
-  rmSync(dir, { recursive: true, force: true });
-  if (r.status !== 0) {
-    console.log(`| ${mode} | failed: ${r.stderr.trim().split('\n').pop()} | | | |`);
-    continue;
+const TWIN = fileURLToPath(new URL('../../bench/reference/train_torch.py', import.meta.url));
+const torchProbe = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+const torchVersion = torchProbe.status === 0 ? torchProbe.stdout.trim() : null;
+console.log(`bench/train: reverse task, ${size} training examples × ${epochs} epochs, batch 32, one process per run`);
+console.log('examples/s is the training loop alone (validation and monitors excluded); peak RSS of the whole process');
+console.log(torchVersion ? `reference: PyTorch ${torchVersion} twin (same layers and parameter count, float32, cross-entropy, AdamW), same invocation\n` : 'reference: PyTorch not available (apt-get install python3-torch): twin rows empty\n');
+console.log('| model | run | parameters | examples/s | peak RSS MB | peak tfjs tensor MB | final train loss |');
+console.log('|---|---|---|---|---|---|---|');
+// K is the longest target (the strings' longest length), N the longest input, V the alphabet (8 letters + unknown).
+for (const m of [{ name: 'default (d 64, K 6)', d: 64, min: 3, max: 6 }, { name: 'larger (d 128, K 16)', d: 128, min: 12, max: 16 }]) {
+  for (const mode of ['structural', 'cross-entropy']) {
+    const dir = mkdtempSync(join(tmpdir(), 'grapheme-bench-'));
+    const r = spawnSync(process.execPath, [self, '--child', mode, epochs, size, join(dir, 'run'), String(m.d), String(m.min), String(m.max)], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    if (r.status !== 0) {
+      console.log(`| ${m.name} | grapheme ${mode} | failed: ${r.stderr.trim().split('\n').pop()} | | | | |`);
+      continue;
+    }
+    const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { parameters: number; examplesPerSecond: number; peakRssMb: number; peakTensorMb: number; finalTrainLoss: number };
+    console.log(`| ${m.name} | grapheme ${mode} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | ${o.peakRssMb.toFixed(0)} | ${o.peakTensorMb.toFixed(1)} | ${o.finalTrainLoss.toPrecision(4)} |`);
   }
-  const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { examplesPerSecond: number; peakRssMb: number; peakTensorMb: number; finalTrainLoss: number };
-  console.log(`| ${mode} | ${o.examplesPerSecond.toFixed(0)} | ${o.peakRssMb.toFixed(0)} | ${o.peakTensorMb.toFixed(1)} | ${o.finalTrainLoss.toPrecision(4)} |`);
+  if (!torchVersion) continue;
+  for (const threads of [1, 2]) {
+    const r = spawnSync('/usr/bin/python3', [TWIN, String(m.d), String(m.max), String(m.max), '9', '32', '60', String(threads)], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      console.log(`| ${m.name} | PyTorch twin, ${threads} thread${threads > 1 ? 's' : ''} | failed: ${r.stderr.trim().split('\n').pop()} | | | | |`);
+      continue;
+    }
+    const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { parameters: number; examplesPerSecond: number };
+    console.log(`| ${m.name} | PyTorch twin, ${threads} thread${threads > 1 ? 's' : ''} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | | | |`);
+  }
 }
