@@ -522,11 +522,18 @@ function planOf(pb: Problem, run: Run): Float64Array {
 }
 
 /**
- * Entropic optimal transport plan between marginals a (n) and b (m), all positive, for cost C
- * (n×m row-major) at temperature τ. Never returns NaN or Inf for finite C and τ > 0.
+ * Entropic optimal transport (Cuturi 2013): the plan P = argmin ⟨P, C⟩ − τ·H(P) with P·1 = a,
+ * Pᵀ·1 = b, for a cost C (n×m row-major, cost units) between positive marginals a (n) and b (m)
+ * of equal total, at temperature τ. Options default to τ 0.1, 20 iterations, tolerance 1e−6
+ * (docs/loss.md §2). Returns the plan, the potentials f, g (cost units) and the report
+ * {iterations, marginalError = ‖P·1 − a‖₁, converged, kernel}. Never returns NaN or Inf for finite C
+ * and τ > 0. Example: `sinkhornLog(C, a, b).plan`.
  */
-export function sinkhornLog(C: Float64Array, a: Float64Array, b: Float64Array, opts: SinkhornOptions): SinkhornResult {
-  return scratch.scope(() => sinkhornIn(C, a, b, opts));
+export function sinkhornLog(C: Float64Array, a: Float64Array, b: Float64Array, opts: Partial<SinkhornOptions> = {}): SinkhornResult {
+  const full: SinkhornOptions = { ...opts, tau: opts.tau ?? 0.1, maxIterations: opts.maxIterations ?? 20, tolerance: opts.tolerance ?? 1e-6 };
+  if (!(full.tau > 0) || !(full.maxIterations >= 1) || !(full.tolerance >= 0)) throw new RangeError(`sinkhornLog: tau must be > 0, tolerance ≥ 0 and maxIterations ≥ 1 (got ${full.tau}, ${full.tolerance}, ${full.maxIterations})`);
+  if (C.length !== a.length * b.length) throw new RangeError(`sinkhornLog: C has ${C.length} entries, a and b need ${a.length}×${b.length}`);
+  return scratch.scope(() => sinkhornIn(C, a, b, full));
 }
 
 /** sinkhornLog's body: temporaries from scratch; the plan, potentials and tape on the heap. */
