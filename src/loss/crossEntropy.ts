@@ -7,7 +7,7 @@ import { structuralLoss, type LossResult } from './structural.js';
 const EPS = 1e-12;
 
 /**
- * Position-aligned cross-entropy (design §6): slot i answers for target node i; slots ≥ m must
+ * Position-aligned cross-entropy (docs/loss.md §7): slot i answers for target node i; slots ≥ m must
  * be absent. Target nodes beyond K and labels outside the alphabet have no slot to learn from and
  * are skipped. Values in nats.
  */

@@ -59,7 +59,7 @@ interface Prepared {
    */
   Cm: Float64Array;
   /**
-   * The likelihood form's node cost (design §7), (K+1)×(m+1): −log e_i − log Π[i, y_j] for a
+   * The likelihood form's node cost (docs/loss.md §4), (K+1)×(m+1): −log e_i − log Π[i, y_j] for a
    * substitution, −c_del·log(1 − e_i) for a deletion, c_ins for an insertion. Null in the
    * expected form.
    */
@@ -572,7 +572,7 @@ interface Assignment {
   report: SinkhornReport;
 }
 
-/** The soft assignment: label cost plus context, refined on the whole objective (design §2). */
+/** The soft assignment: label cost plus context, refined on the whole objective (docs/loss.md §2). */
 function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): Assignment {
   const { K, m, Cm } = pr;
   const n1 = K + 1;
@@ -633,7 +633,7 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
     const unrolledFinal = cfg.gradient === 'unrolled' && last;
     final = sinkhornLog(M, a, b, { tau: cfg.sinkhorn_temperature, maxIterations: cfg.sinkhorn_iterations, tolerance: cfg.sinkhorn_tolerance, keepHistory: unrolledFinal, epsilonScaling: last && !unrolledFinal, giveUpWhenSlow: !last });
     // Every plan is rounded onto the polytope: the refinements linearise F at a feasible point,
-    // and the terms are taken at one (design §2).
+    // and the terms are taken at one (docs/loss.md §2).
     rounding = roundToPolytope(final.plan, a, b, n1, m1);
     // Frank–Wolfe: step towards the new plan by η = 2/(t + 1) instead of replacing the old one.
     // Replacing oscillates: on 35 misspellings of "mississippi" (α = β = 1, γ = 0) the loss's
