@@ -20,9 +20,10 @@ export interface LossResult {
   sinkhorn: SinkhornReport | null;
   gradients: SoftGraphGradients;
   /**
-   * Diagnostics of the assignment (structural modes; null for cross-entropy): the nearest edit
-   * path to the soft plan as slot → target node (−1: deleted), and the rounding gap
-   * 1 − ⟨P, X⟩/ΣX ∈ [0, 1] between the soft plan P and that path X (0: P is already a permutation).
+   * Diagnostics of the assignment (structural modes; null for cross-entropy): the rounded
+   * assignment as slot → target node (−1: deleted) — the nearest edit path with `assignment:
+   * hard`, each slot's most probable column with `soft` — and the rounding gap
+   * 1 − ⟨P, X⟩/ΣX ∈ [0, 1] between the soft plan P and that rounding X (0: P is already crisp).
    */
   matching?: { slotToNode: Int32Array; roundingGap: number } | null;
 }
@@ -561,9 +562,9 @@ function distinctRows(Z: Float64Array, rows: number, w: number, reps: Int32Array
 interface Assignment {
   /** The plan the terms are taken at: feasible, and a permutation with `assignment: hard`. */
   P: Float64Array;
-  /** The soft plan (rounded Sinkhorn plans combined by Frank–Wolfe steps) and its nearest edit path as a 0/1 plan. */
+  /** The soft plan (rounded Sinkhorn plans combined by Frank–Wolfe steps), and with `assignment: hard` its nearest edit path as a 0/1 plan. */
   soft: Float64Array;
-  hard: Float64Array;
+  hard: Float64Array | null;
   /** The final Sinkhorn run and its rounding, when P depends on them smoothly (null when the plan is forced or hard). */
   final: SinkhornResult | null;
   rounding: { plan: Float64Array; tape: RoundingTape } | null;
@@ -582,7 +583,7 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
     const P = new Float64Array(n1 * m1);
     if (K === 0) for (let j = 0; j < m; j++) P[j] = 1;
     else for (let i = 0; i < K; i++) P[i * m1] = 1;
-    return { P, soft: P, hard: P, final: null, rounding: null, lastStep: 1, report: { iterations: 0, marginalError: 0, converged: true, kernel: 'matvec' } };
+    return { P, soft: P, hard: null, final: null, rounding: null, lastStep: 1, report: { iterations: 0, marginalError: 0, converged: true, kernel: 'matvec' } };
   }
   const a = take(n1).fill(1);
   a[K] = m;
@@ -648,9 +649,13 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
   const report: SinkhornReport = { iterations: f.iterations, marginalError: f.marginalError, converged: f.converged, kernel: f.kernel };
   if (f.warmupIterations) report.warmupIterations = f.warmupIterations;
   const soft = plan!;
-  const hard = nearestPermutationPlan(soft, K, m);
-  if (cfg.assignment === 'hard') return { P: hard, soft, hard, final: null, rounding: null, lastStep, report };
-  return { P: soft, soft, hard, final: f, rounding: rounding!, lastStep, report };
+  // The linear assignment is O((K + m)³): only the hard assignment pays for it (at K = 128 it cost
+  // more than the rest of the loss).
+  if (cfg.assignment === 'hard') {
+    const hard = nearestPermutationPlan(soft, K, m);
+    return { P: hard, soft, hard, final: null, rounding: null, lastStep, report };
+  }
+  return { P: soft, soft, hard: null, final: f, rounding: rounding!, lastStep, report };
 }
 
 /**
@@ -815,19 +820,33 @@ function structuralLossIn(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossRe
   return result;
 }
 
-/** The edit path `hard` as slot → node (−1: deleted), and how far the soft plan P is from it. */
-function matchingOf(P: Float64Array, hard: Float64Array, K: number, m: number): { slotToNode: Int32Array; roundingGap: number } {
+/**
+ * The rounded assignment as slot → node (−1: deleted), and how far the soft plan P is from it
+ * (1 − mass on the rounded entries / their count): the edit path `hard` when there is one, else
+ * each slot's most probable column of P.
+ */
+function matchingOf(P: Float64Array, hard: Float64Array | null, K: number, m: number): { slotToNode: Int32Array; roundingGap: number } {
   const m1 = m + 1;
   const slotToNode = new Int32Array(K).fill(-1);
   let overlap = 0;
   let ones = 0;
-  for (let k = 0; k < hard.length; k++) {
-    if (hard[k] !== 1) continue;
-    overlap += P[k]!;
-    ones++;
-    const i = Math.floor(k / m1);
-    const j = k % m1;
-    if (i < K && j < m) slotToNode[i] = j;
+  if (hard) {
+    for (let k = 0; k < hard.length; k++) {
+      if (hard[k] !== 1) continue;
+      overlap += P[k]!;
+      ones++;
+      const i = Math.floor(k / m1);
+      const j = k % m1;
+      if (i < K && j < m) slotToNode[i] = j;
+    }
+  } else {
+    for (let i = 0; i < K; i++) {
+      let best = m;
+      for (let j = 0; j < m; j++) if (P[i * m1 + j]! > P[i * m1 + best]!) best = j;
+      overlap += P[i * m1 + best]!;
+      ones++;
+      if (best < m) slotToNode[i] = best;
+    }
   }
   return { slotToNode, roundingGap: ones === 0 ? 0 : Math.max(0, 1 - overlap / ones) };
 }
