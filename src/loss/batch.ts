@@ -13,9 +13,9 @@ export interface TermSums {
   ce: number;
   /** Sinkhorn calls that stopped at the iteration cap without reaching the tolerance. */
   unconverged: number;
-  /** Sum of the rounding gaps (soft plan vs its nearest edit path) over the examples that have one. */
+  /** Sum of the rounding gaps (soft plan vs its rounding) over the examples that have one. */
   roundingGap: number;
-  /** Examples whose nearest edit path was compared with the previous epoch's, and those where it changed. */
+  /** Examples whose rounded assignment was compared with the previous epoch's, and those where it changed. */
   matchingsCompared: number;
   matchingsChanged: number;
 }

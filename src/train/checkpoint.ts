@@ -8,7 +8,8 @@ import { writeFileAtomic } from './files.js';
 import type { EpochMetrics, PendingEpoch } from './metricsLog.js';
 
 export const CHECKPOINT_MAGIC = 'GRAPHEME-CHECKPOINT';
-export const CHECKPOINT_VERSION = 1;
+/** 2: the model has a rank head, the trainer state the per-example matchings (version 1 files are refused, not misread). */
+export const CHECKPOINT_VERSION = 2;
 
 /** Where the training loop stands: everything needed to continue exactly where it stopped. */
 export interface TrainerState {

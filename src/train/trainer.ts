@@ -7,7 +7,7 @@ import { AdamW, GraphModel, buildAlphabet, decodeSoftGraph, encodeBatch, trainSt
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, scoreExample, type TermSums } from '../loss/batch.js';
-import { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainerState } from './checkpoint.js';
+import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type Checkpoint, type TrainerState } from './checkpoint.js';
 import { configToYaml, lossConfigOf, type TrainConfig } from './config.js';
 import { buildersOf, edgeTypesOf, loadTrainingData, type TrainingData } from './data.js';
 import { writeFileAtomic } from './files.js';
@@ -187,7 +187,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
   };
   const save = (): void => {
     writeCheckpoint(ckptPath, {
-      format: 'grapheme-checkpoint', version: 1, createdAt: new Date().toISOString(), config: cfg, spec,
+      format: 'grapheme-checkpoint', version: CHECKPOINT_VERSION, createdAt: new Date().toISOString(), config: cfg, spec,
       weights: model.exportWeights(), optimizer: optimizer.exportState(), trainer: state, metrics,
     });
   };
