@@ -25,7 +25,7 @@ if (process.argv[2] === '--child') {
   const { resolveTrainConfig } = await import('../src/train/config.js');
   const { train } = await import('../src/train/trainer.js');
   await initEngine();
-  const [, , , mode, epochs, size, out, hidden, minLength, maxLength] = process.argv;
+  const [, , , mode, epochs, size, out, hidden, minLength, maxLength, workers] = process.argv;
   let peakRss = 0;
   let peakTensorBytes = 0;
   const sample = (): void => {
@@ -33,7 +33,7 @@ if (process.argv[2] === '--child') {
     peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
   };
   const timer = setInterval(sample, 50);
-  const cfg = resolveTrainConfig({ flags: { loss_mode: mode, epochs: Number(epochs), train_size: Number(size), val_size: 64, output: out, hidden_size: Number(hidden), min_length: Number(minLength), max_length: Number(maxLength) } });
+  const cfg = resolveTrainConfig({ flags: { loss_mode: mode, epochs: Number(epochs), train_size: Number(size), val_size: 64, output: out, hidden_size: Number(hidden), min_length: Number(minLength), max_length: Number(maxLength), workers: Number(workers) } });
   const silent = { start() {}, batch() { sample(); }, epoch() {}, note() {} };
   const s = await train(cfg, out!, silent);
   clearInterval(timer);
@@ -55,16 +55,17 @@ console.log('| model | run | parameters | examples/s | peak RSS MB | peak tfjs t
 console.log('|---|---|---|---|---|---|---|');
 // K is the longest target (the strings' longest length), N the longest input, V the alphabet (8 letters + unknown).
 for (const m of [{ name: 'default (d 64, K 6)', d: 64, min: 3, max: 6 }, { name: 'larger (d 128, K 16)', d: 128, min: 12, max: 16 }]) {
-  for (const mode of ['structural', 'cross-entropy']) {
+  for (const [mode, workers] of [['structural', 1], ['cross-entropy', 1], ['structural', 2]] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'grapheme-bench-'));
-    const r = spawnSync(process.execPath, [self, '--child', mode, epochs, size, join(dir, 'run'), String(m.d), String(m.min), String(m.max)], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [self, '--child', mode, epochs, size, join(dir, 'run'), String(m.d), String(m.min), String(m.max), String(workers)], { encoding: 'utf8' });
     rmSync(dir, { recursive: true, force: true });
+    const run = `grapheme ${mode}${workers > 1 ? `, --workers ${workers}` : ''}`;
     if (r.status !== 0) {
-      console.log(`| ${m.name} | grapheme ${mode} | failed: ${r.stderr.trim().split('\n').pop()} | | | | |`);
+      console.log(`| ${m.name} | ${run} | failed: ${r.stderr.trim().split('\n').pop()} | | | | |`);
       continue;
     }
     const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { parameters: number; examplesPerSecond: number; peakRssMb: number; peakTensorMb: number; finalTrainLoss: number };
-    console.log(`| ${m.name} | grapheme ${mode} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | ${o.peakRssMb.toFixed(0)} | ${o.peakTensorMb.toFixed(1)} | ${o.finalTrainLoss.toPrecision(4)} |`);
+    console.log(`| ${m.name} | ${run} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | ${o.peakRssMb.toFixed(0)} | ${o.peakTensorMb.toFixed(1)} | ${o.finalTrainLoss.toPrecision(4)} |`);
   }
   if (!torchVersion) continue;
   for (const threads of [1, 2]) {

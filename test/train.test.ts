@@ -102,6 +102,39 @@ test('the default structural mode trains to exact outputs, in storage order or s
   }
 });
 
+test('--workers 2: the same metrics on every run, a falling loss, and --resume reaching the uninterrupted run exactly', async () => {
+  const base = tmp();
+  const args = [...TINY, '--workers', '2', '--lr', '0.01'];
+  const a = cli(['train', ...args, '--epochs', '3', '--output', join(base, 'a')]);
+  assert.equal(a.code, 0, a.stderr);
+  const b = cli(['train', ...args, '--epochs', '3', '--output', join(base, 'b')]);
+  assert.equal(b.code, 0, b.stderr);
+  const ma = metricsWithoutTimes(join(base, 'a')) as Array<{ train: { loss: number } }>;
+  assert.deepEqual(metricsWithoutTimes(join(base, 'b')), ma);
+  assert.ok(ma[2]!.train.loss < ma[0]!.train.loss, `loss ${ma[0]!.train.loss} → ${ma[2]!.train.loss}`);
+  // Interrupted in its second epoch, then resumed: the same metrics as the uninterrupted run.
+  const cut = join(base, 'c');
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'train', ...args, '--epochs', '3', '--output', cut], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      if (!sent && /epoch 1\/3/.test(d.toString())) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('exit', (c) => resolve(c));
+  });
+  assert.equal(code, 130);
+  const resumed = cli(['train', '--resume', cut]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(metricsWithoutTimes(cut), ma);
+  // A different worker count is different arithmetic: the one-thread run's digits differ.
+  const one = cli(['train', ...TINY, '--lr', '0.01', '--epochs', '3', '--output', join(base, 'one')]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.notDeepEqual(metricsWithoutTimes(join(base, 'one')), ma);
+});
+
 /** metrics.jsonl without the wall-clock fields, which differ between any two runs. */
 function metricsWithoutTimes(dir: string): unknown[] {
   return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {

@@ -5,3 +5,4 @@ export * from './network.js';
 export * from './optimizer.js';
 export * from './step.js';
 export * from './decode.js';
+export * from './gradientPool.js';

@@ -1,4 +1,10 @@
+import type { Graph } from '../graph/types.js';
+import type { TermSums } from '../loss/batch.js';
+import type { LossConfig } from '../loss/config.js';
+import type { TargetGraph } from '../loss/softGraph.js';
 import type { EncodedBatch } from './batch.js';
+import type { GradientPool } from './gradientPool.js';
+import { shardGradient } from './shard.js';
 import { tf } from './engine.js';
 import { lossOp } from './lossOp.js';
 import type { BatchLossFn, GraphModel } from './network.js';
@@ -26,21 +32,61 @@ export function trainStep(model: GraphModel, optimizer: AdamW, batch: EncodedBat
     return op(o.exist, o.labels, o.edges, o.positions);
   }, vars);
   try {
-    const loss = value.dataSync()[0]!;
     // Gradients read once as plain arrays: the norm, the finiteness check and the update use them.
     const flat: Record<string, Float32Array> = {};
-    let normSq = 0;
-    for (const [name, g] of Object.entries(grads)) {
-      const a = g.dataSync() as Float32Array;
-      flat[name] = a;
-      for (let k = 0; k < a.length; k++) normSq += a[k]! * a[k]!;
-    }
-    const gradNorm = Math.sqrt(normSq);
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return { loss, gradNorm, skipped: true };
-    const scale = clip > 0 && gradNorm > clip ? clip / gradNorm : 1;
-    optimizer.apply(flat, lr, scale);
-    return { loss, gradNorm, skipped: false };
+    for (const [name, g] of Object.entries(grads)) flat[name] = g.dataSync() as Float32Array;
+    return applyGradients(optimizer, value.dataSync()[0]!, flat, lr, clip);
   } finally {
     tf.dispose([value, ...Object.values(grads)]);
   }
+}
+
+/** The finiteness check, global-norm clipping and the update, from a step's loss and gradients. */
+function applyGradients(optimizer: AdamW, loss: number, grads: Record<string, Float32Array>, lr: number, clip: number): StepOutcome {
+  let normSq = 0;
+  for (const a of Object.values(grads)) for (let k = 0; k < a.length; k++) normSq += a[k]! * a[k]!;
+  const gradNorm = Math.sqrt(normSq);
+  if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return { loss, gradNorm, skipped: true };
+  const scale = clip > 0 && gradNorm > clip ? clip / gradNorm : 1;
+  optimizer.apply(grads, lr, scale);
+  return { loss, gradNorm, skipped: false };
+}
+
+/**
+ * One data-parallel optimiser step: the batch split into 1 + pool.size contiguous shards, the
+ * main thread computing the first while each worker computes one more with the same weights;
+ * the shards' mean losses and gradients combined, weighted by shard size, into the batch mean's;
+ * then the same check, clipping and update as `trainStep`. The terms go into `sums` and each
+ * example's new assignment into `previous` (as `batchLoss` does). Deterministic for a fixed
+ * number of workers: the combination order is fixed.
+ */
+export async function shardedTrainStep(
+  model: GraphModel, optimizer: AdamW, pool: GradientPool, inputs: readonly Graph[], targets: readonly TargetGraph[], cfg: LossConfig,
+  sums: TermSums, previous: Array<{ matching: number[] | null }>, lr: number, clip: number,
+): Promise<StepOutcome> {
+  const B = inputs.length;
+  const parts = Math.min(B, pool.size + 1);
+  const bounds = Array.from({ length: parts + 1 }, (_, s) => Math.round((s * B) / parts));
+  const shard = (s: number) => ({ inputs: inputs.slice(bounds[s], bounds[s + 1]), targets: targets.slice(bounds[s], bounds[s + 1]), previous: previous.slice(bounds[s], bounds[s + 1]).map((p) => p.matching) });
+  const weights: Record<string, Float32Array> = {};
+  for (const [name, v] of model.params) weights[name] = Float32Array.from(v.dataSync() as Float32Array);
+  const remote = Array.from({ length: parts - 1 }, (_, k) => {
+    const sh = shard(k + 1);
+    return pool.compute(k, { weights, inputs: sh.inputs, targets: sh.targets, cfg, previous: sh.previous });
+  });
+  const own = shard(0);
+  const results = [shardGradient(model, own.inputs, own.targets, cfg, own.previous), ...(await Promise.all(remote))];
+  const grads: Record<string, Float32Array> = {};
+  let loss = 0;
+  results.forEach((r, s) => {
+    const w = (bounds[s + 1]! - bounds[s]!) / B;
+    loss += w * r.value;
+    for (const [name, g] of Object.entries(r.grads)) {
+      const acc = (grads[name] ??= new Float32Array(g.length));
+      for (let k = 0; k < g.length; k++) acc[k] += w * g[k]!;
+    }
+    for (const key of Object.keys(sums) as Array<keyof TermSums>) sums[key] += r.sums[key];
+    r.matchings.forEach((m, b) => (previous[bounds[s]! + b]!.matching = m));
+  });
+  return applyGradients(optimizer, loss, grads, lr, clip);
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { graphToText } from '../graph/builders.js';
 import type { Example } from '../data/records.js';
 import { alphabetIndex, targetFromGraph, type TargetGraph } from '../loss/softGraph.js';
-import { AdamW, GraphModel, buildAlphabet, decodeSoftGraph, encodeBatch, trainStep, type ModelSpec } from '../model/index.js';
+import { AdamW, GradientPool, GraphModel, buildAlphabet, decodeSoftGraph, encodeBatch, shardedTrainStep, trainStep, type ModelSpec } from '../model/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, scoreExample, type TermSums } from '../loss/batch.js';
@@ -146,6 +146,8 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
   const targetsOf = (xs: readonly Example[]): TargetGraph[] => xs.map((e) => targetFromGraph(e.target, index));
   const stageTargets = data.stages.map((s) => ({ train: targetsOf(s.train), val: targetsOf(s.val) }));
   const monitors = new MonitorPool();
+  // Data parallelism: the main thread and workers − 1 worker threads each take a shard of every batch.
+  const pool = cfg.workers > 1 ? new GradientPool(spec, cfg.seed, cfg.workers - 1) : null;
   const parameters = model.parameterCount();
 
   for (const n of data.notes) reporter.note(n);
@@ -230,11 +232,12 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
       while (state.batchInEpoch < batches) {
         const tb = performance.now();
         const idx = order.slice(state.batchInEpoch * cfg.batch_size, (state.batchInEpoch + 1) * cfg.batch_size);
-        const batch = encodeBatch(idx.map((i) => stage.train[i]!.input), index, spec.inputTypes, spec.maxPositions);
         lr = learningRate(state.step, totalSteps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio);
         const before = { ...sums };
         const previous = idx.map((i) => ({ matching: state.matchings[i] ?? null }));
-        const outcome = trainStep(model, optimizer, batch, batchLoss(idx.map((i) => targets[i]!), lossCfg, sums, previous), lr, cfg.grad_clip);
+        const outcome = pool
+          ? await shardedTrainStep(model, optimizer, pool, idx.map((i) => stage.train[i]!.input), idx.map((i) => targets[i]!), lossCfg, sums, previous, lr, cfg.grad_clip)
+          : trainStep(model, optimizer, encodeBatch(idx.map((i) => stage.train[i]!.input), index, spec.inputTypes, spec.maxPositions), batchLoss(idx.map((i) => targets[i]!), lossCfg, sums, previous), lr, cfg.grad_clip);
         if (!outcome.skipped) idx.forEach((i, b) => (state.matchings[i] = previous[b]!.matching));
         if (outcome.skipped) {
           // The batch's terms are not part of the epoch's means: no update was made from them.
@@ -331,6 +334,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await monitors.close();
+    await pool?.close();
     optimizer.dispose();
     model.dispose();
   }
