@@ -95,7 +95,11 @@ export function makeReporter(json: boolean): TrainReporter {
 /** Default output directory of a run: runs/<prefix><data|task>-<suffix>-<UTC time as YYYYMMDD-HHMMSS>. */
 export function defaultRunDir(cfg: TrainConfig, prefix: string, suffix: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return join('runs', `${prefix}${cfg.data ? 'data' : cfg.task}${suffix ? `-${suffix}` : ''}-${stamp}`);
+  const base = join('runs', `${prefix}${cfg.data ? 'data' : cfg.task}${suffix ? `-${suffix}` : ''}-${stamp}`);
+  // Two runs started in the same second get their own directories (-2, -3, …), not a refusal.
+  let dir = base;
+  for (let k = 2; existsSync(dir); k++) dir = `${base}-${k}`;
+  return dir;
 }
 
 export const trainCommand: Command = {
