@@ -3,10 +3,10 @@ import { batchLoss, emptySums, type TermSums } from '../loss/batch.js';
 import type { LossConfig } from '../loss/config.js';
 import type { TargetGraph } from '../loss/softGraph.js';
 import { alphabetIndex } from '../loss/softGraph.js';
-import { encodeBatch } from './batch.js';
+import { encodeBatch, type EncodedBatch } from './batch.js';
 import { tf } from './engine.js';
 import { lossOp } from './lossOp.js';
-import type { GraphModel } from './network.js';
+import type { BatchLossFn, GraphModel } from './network.js';
 
 /** One shard's part of a training step: the mean loss over its examples and the gradient of that mean, as plain arrays. */
 export interface ShardGradient {
@@ -26,16 +26,24 @@ export function shardGradient(model: GraphModel, inputs: readonly Graph[], targe
   const batch = encodeBatch(inputs, alphabetIndex(spec.alphabet), spec.inputTypes, spec.maxPositions);
   const sums = emptySums();
   const prev = previous.map((matching) => ({ matching }));
-  const op = lossOp(spec, batchLoss(targets, cfg, sums, prev));
+  const { value, grads } = batchGradients(model, batch, batchLoss(targets, cfg, sums, prev));
+  return { value, grads, sums, matchings: prev.map((p) => p.matching) };
+}
+
+/** Forward, the loss op and backward on one encoded batch: the mean loss and ∂loss/∂every parameter, read back as plain arrays. */
+export function batchGradients(model: GraphModel, batch: EncodedBatch, lossFn: BatchLossFn): { value: number; grads: Record<string, Float32Array> } {
+  const op = lossOp(model.spec, lossFn);
   const { value, grads } = tf.variableGrads(() => {
     const o = model.forward(batch);
     return op(o.exist, o.labels, o.edges, o.positions);
   }, [...model.params.values()]);
-  const out: Record<string, Float32Array> = {};
-  for (const [name, g] of Object.entries(grads)) out[name] = Float32Array.from(g.dataSync() as Float32Array);
-  const v = value.dataSync()[0]!;
-  tf.dispose([value, ...Object.values(grads)]);
-  return { value: v, grads: out, sums, matchings: prev.map((p) => p.matching) };
+  try {
+    const out: Record<string, Float32Array> = {};
+    for (const [name, g] of Object.entries(grads)) out[name] = Float32Array.from(g.dataSync() as Float32Array);
+    return { value: value.dataSync()[0]!, grads: out };
+  } finally {
+    tf.dispose([value, ...Object.values(grads)]);
+  }
 }
 
 /** Load plain-array weights (by parameter name) into a model. */

@@ -4,9 +4,7 @@ import type { LossConfig } from '../loss/config.js';
 import type { TargetGraph } from '../loss/softGraph.js';
 import type { EncodedBatch } from './batch.js';
 import type { GradientPool } from './gradientPool.js';
-import { shardGradient } from './shard.js';
-import { tf } from './engine.js';
-import { lossOp } from './lossOp.js';
+import { batchGradients, shardGradient } from './shard.js';
 import type { BatchLossFn, GraphModel } from './network.js';
 import type { AdamW } from './optimizer.js';
 
@@ -25,20 +23,8 @@ export interface StepOutcome {
  * update entirely, so NaN never reaches the weights.
  */
 export function trainStep(model: GraphModel, optimizer: AdamW, batch: EncodedBatch, lossFn: BatchLossFn, lr: number, clip: number): StepOutcome {
-  const op = lossOp(model.spec, lossFn);
-  const vars = [...model.params.values()];
-  const { value, grads } = tf.variableGrads(() => {
-    const o = model.forward(batch);
-    return op(o.exist, o.labels, o.edges, o.positions);
-  }, vars);
-  try {
-    // Gradients read once as plain arrays: the norm, the finiteness check and the update use them.
-    const flat: Record<string, Float32Array> = {};
-    for (const [name, g] of Object.entries(grads)) flat[name] = g.dataSync() as Float32Array;
-    return applyGradients(optimizer, value.dataSync()[0]!, flat, lr, clip);
-  } finally {
-    tf.dispose([value, ...Object.values(grads)]);
-  }
+  const { value, grads } = batchGradients(model, batch, lossFn);
+  return applyGradients(optimizer, value, grads, lr, clip);
 }
 
 /** The finiteness check, global-norm clipping and the update, from a step's loss and gradients. */
