@@ -114,8 +114,20 @@ test('--workers 2: the same metrics on every run, a falling loss, and --resume r
   assert.ok(ma[2]!.train.loss < ma[0]!.train.loss, `loss ${ma[0]!.train.loss} → ${ma[2]!.train.loss}`);
   // Interrupted in its second epoch, then resumed: the same metrics as the uninterrupted run.
   const cut = join(base, 'c');
-  const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'train', ...args, '--epochs', '3', '--output', cut], { stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(await interruptAfterFirstEpoch([...args, '--epochs', '3', '--output', cut]), 130);
+  const resumed = cli(['train', '--resume', cut]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(metricsWithoutTimes(cut), ma);
+  // A different worker count is different arithmetic: the one-thread run's digits differ.
+  const one = cli(['train', ...TINY, '--lr', '0.01', '--epochs', '3', '--output', join(base, 'one')]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.notDeepEqual(metricsWithoutTimes(join(base, 'one')), ma);
+});
+
+/** Run `grapheme train ARGS`, send SIGINT once its first epoch line appears (of 3), and resolve with its exit code. */
+function interruptAfterFirstEpoch(args: string[]): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let sent = false;
     child.stdout.on('data', (d: Buffer) => {
       if (!sent && /epoch 1\/3/.test(d.toString())) {
@@ -125,15 +137,7 @@ test('--workers 2: the same metrics on every run, a falling loss, and --resume r
     });
     child.on('exit', (c) => resolve(c));
   });
-  assert.equal(code, 130);
-  const resumed = cli(['train', '--resume', cut]);
-  assert.equal(resumed.code, 0, resumed.stderr);
-  assert.deepEqual(metricsWithoutTimes(cut), ma);
-  // A different worker count is different arithmetic: the one-thread run's digits differ.
-  const one = cli(['train', ...TINY, '--lr', '0.01', '--epochs', '3', '--output', join(base, 'one')]);
-  assert.equal(one.code, 0, one.stderr);
-  assert.notDeepEqual(metricsWithoutTimes(join(base, 'one')), ma);
-});
+}
 
 /** metrics.jsonl without the wall-clock fields, which differ between any two runs. */
 function metricsWithoutTimes(dir: string): unknown[] {
@@ -151,18 +155,7 @@ test('SIGINT writes a checkpoint and --resume continues to exactly the metrics o
   const full = cli(['train', ...args, '--output', join(base, 'full')]);
   assert.equal(full.code, 0, full.stderr);
   const cut = join(base, 'cut');
-  const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'train', ...args, '--output', cut], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let sent = false;
-    child.stdout.on('data', (d: Buffer) => {
-      if (!sent && /epoch 1\/3/.test(d.toString())) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.on('exit', (c) => resolve(c));
-  });
-  assert.equal(code, 130);
+  assert.equal(await interruptAfterFirstEpoch([...args, '--output', cut]), 130);
   const resumed = cli(['train', '--resume', cut]);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /resuming after epoch [12]/);
