@@ -3,6 +3,7 @@ import type { SoftGraph, SoftGraphGradients } from '../loss/softGraph.js';
 import { Rng } from '../util/rng.js';
 import type { Graph } from '../graph/types.js';
 import { alphabetIndex } from '../loss/softGraph.js';
+import { attention, feedForward, layerNorm, messageLayer } from './blocks.js';
 import { encodeBatch, type EncodedBatch } from './batch.js';
 import { matMul, tf } from './engine.js';
 
@@ -146,34 +147,16 @@ export class GraphModel {
   }
 
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), this.p(`${name}.gain`)), this.p(`${name}.bias`));
+    return layerNorm(x, this.p(`${name}.gain`), this.p(`${name}.bias`));
   }
 
-  /** Multi-head attention of queries q [B, Nq, d] over keys/values kv [B, Nk, d]; keyMask [B, Nk] hides padding. */
-  private attention(q: tf.Tensor3D, kv: tf.Tensor3D, keyMask: tf.Tensor2D | null, name: string): tf.Tensor3D {
-    const [B, Nq, d] = q.shape;
-    const Nk = kv.shape[1];
-    const h = this.spec.heads;
-    const dh = d / h;
-    const split = (x: tf.Tensor3D, n: number): tf.Tensor3D => tf.transpose(x.reshape([B, n, h, dh]), [0, 2, 1, 3]).reshape([B * h, n, dh]);
-    const Q = split(this.linear(q, `${name}.Wq`), Nq);
-    const K = split(this.linear(kv, `${name}.Wk`), Nk);
-    const V = split(this.linear(kv, `${name}.Wv`), Nk);
-    // Explicit transpose: transposeB in matMul is an order of magnitude slower on wasm.
-    let scores = tf.mul(matMul(Q, tf.transpose(K, [0, 2, 1])), 1 / Math.sqrt(dh));
-    if (keyMask) {
-      const bias = tf.mul(tf.sub(1, keyMask), -1e9).reshape([B, 1, 1, Nk]).tile([1, h, 1, 1]).reshape([B * h, 1, Nk]);
-      scores = tf.add(scores, bias);
-    }
-    const out = matMul(tf.softmax(scores), V);
-    const merged = tf.transpose(out.reshape([B, h, Nq, dh]), [0, 2, 1, 3]).reshape([B, Nq, d]) as tf.Tensor3D;
-    return this.linear(merged, `${name}.Wo`);
+  /** Multi-head attention of queries q over keys/values kv (null: self-attention); `bias` [B·heads, 1, Nk] hides padding. */
+  private attention(q: tf.Tensor3D, kv: tf.Tensor3D | null, bias: tf.Tensor | null, name: string): tf.Tensor3D {
+    return attention(q, kv, { q: this.p(`${name}.Wq`), k: this.p(`${name}.Wk`), v: this.p(`${name}.Wv`), o: this.p(`${name}.Wo`) }, this.spec.heads, bias);
   }
 
   private feedForward(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const hidden = tf.relu(tf.add(this.linear(x, `${name}.W1`), this.p(`${name}.b1`))) as tf.Tensor3D;
-    return tf.add(this.linear(hidden, `${name}.W2`), this.p(`${name}.b2`));
+    return feedForward(x, this.p(`${name}.W1`), this.p(`${name}.b1`), this.p(`${name}.W2`), this.p(`${name}.b2`));
   }
 
   /** Forward pass on an encoded batch: one padded tensor pass for the whole batch. */
@@ -193,16 +176,16 @@ export class GraphModel {
     const P = this.spec.maxPositions + 1;
     let x = tf.add(matMul(oneHot(batch.labels, V), this.p('embed.labels')), matMul(oneHot(batch.positions, P), this.p('embed.positions'))).reshape([B, N, d]) as tf.Tensor3D;
     const adjacency = D > 0 ? tf.tensor3d(batch.adjacency, [B, N, D * N]) : null;
+    const adjacencyT = adjacency ? (tf.transpose(adjacency, [0, 2, 1]) as tf.Tensor3D) : null;
     for (let l = 0; l < this.spec.encoderLayers; l++) {
-      let pre = tf.add(this.linear(x, `enc${l}.Wself`), this.p(`enc${l}.bias`)) as tf.Tensor3D;
-      if (adjacency) {
-        // All (type, direction) transforms in one product, then all messages in one batched product.
-        const H = tf.transpose(this.linear(x, `enc${l}.Wmsg`).reshape([B, N, D, d]), [0, 2, 1, 3]).reshape([B, D * N, d]) as tf.Tensor3D;
-        pre = tf.add(pre, matMul(adjacency, H));
-      }
-      x = tf.mul(this.layerNorm(tf.add(x, tf.relu(pre)), `enc${l}.norm`), mask3);
+      // All (type, direction) transforms in one product, then all messages in one batched product.
+      const messages = messageLayer(x, this.p(`enc${l}.Wself`), this.p(`enc${l}.bias`), adjacency ? this.p(`enc${l}.Wmsg`) : null, adjacency, adjacencyT);
+      x = tf.mul(this.layerNorm(tf.add(x, messages), `enc${l}.norm`), mask3);
     }
-    x = this.layerNorm(tf.add(x, this.attention(x, x, mask, 'enc.attn')), 'enc.attn.norm');
+    // One score bias for every attention over the nodes: −1e9 at padding, per head.
+    const h = this.spec.heads;
+    const padding = tf.mul(tf.sub(1, mask), -1e9).reshape([B, 1, 1, N]).tile([1, h, 1, 1]).reshape([B * h, 1, N]);
+    x = this.layerNorm(tf.add(x, this.attention(x, null, padding, 'enc.attn')), 'enc.attn.norm');
     x = tf.mul(this.layerNorm(tf.add(x, this.feedForward(x, 'enc.ffn')), 'enc.ffn.norm'), mask3);
     // Slot k starts from a learned query plus the encoding of input node k (zero past the input):
     // slots begin distinct and tied to input nodes. A permutation-invariant loss cannot break the
@@ -211,8 +194,8 @@ export class GraphModel {
     const seeds = N >= K ? tf.slice(x, [0, 0, 0], [B, K, d]) : tf.concat([x, tf.zeros([B, K - N, d])], 1);
     let z = tf.add(seeds, this.p('dec.slots').reshape([1, K, d])) as tf.Tensor3D;
     for (let l = 0; l < this.spec.decoderLayers; l++) {
-      z = this.layerNorm(tf.add(z, this.attention(z, x, mask, `dec${l}.cross`)), `dec${l}.cross.norm`);
-      z = this.layerNorm(tf.add(z, this.attention(z, z, null, `dec${l}.self`)), `dec${l}.self.norm`);
+      z = this.layerNorm(tf.add(z, this.attention(z, x, padding, `dec${l}.cross`)), `dec${l}.cross.norm`);
+      z = this.layerNorm(tf.add(z, this.attention(z, null, null, `dec${l}.self`)), `dec${l}.self.norm`);
       z = this.layerNorm(tf.add(z, this.feedForward(z, `dec${l}.ffn`)), `dec${l}.ffn.norm`);
     }
     const exist = tf.sigmoid(tf.add(this.linear(z, 'head.Wexist'), this.p('head.bexist'))).reshape([B, K]) as tf.Tensor2D;
