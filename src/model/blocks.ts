@@ -1,4 +1,5 @@
-import { tf } from './engine.js';
+import { columnSums, transpose2d, tf } from './engine.js';
+import { sparseTimesDense, sparseTransposeTimesDense, type SparseRows } from './sparse.js';
 
 // The model's blocks as single tape entries with hand-written backward passes. tfjs's autodiff
 // records every small op of a block, clones each op's saved inputs and adds broadcast reductions
@@ -11,13 +12,10 @@ import { tf } from './engine.js';
 // test/blocks.test.ts checks every backward against autodiff of the same composition.
 
 type Tensor = tf.Tensor;
-type Tensor3D = tf.Tensor3D;
 type Saver = tf.GradSaveFunc;
 
-const t2 = (x: Tensor): Tensor => tf.transpose(x, [1, 0]);
+const t2 = transpose2d;
 const tLast = (x: Tensor): Tensor => tf.transpose(x, [0, 2, 1]);
-/** Sum over every axis but the last: the gradient of a [d] parameter broadcast over x. */
-const sumLeading = (x: Tensor): Tensor => tf.sum(x, Array.from({ length: x.rank - 1 }, (_, k) => k));
 
 const layerNormOp = tf.customGrad((...args: Array<Tensor | Saver>) => {
   const [x, gain, bias, save] = args as [Tensor, Tensor, Tensor, Saver];
@@ -33,7 +31,7 @@ const layerNormOp = tf.customGrad((...args: Array<Tensor | Saver>) => {
       const g = tf.mul(dy, gain);
       // d x̂ / d x applied to g: (g − mean(g) − x̂·mean(g·x̂)) / std.
       const dx = tf.div(tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xh, tf.mean(tf.mul(g, xh), -1, true))), sd);
-      return [dx, sumLeading(tf.mul(dy, xh)), sumLeading(dy)];
+      return [dx, columnSums(tf.mul(dy, xh)), columnSums(dy)];
     },
   };
 });
@@ -55,7 +53,7 @@ const feedForwardOp = tf.customGrad((...args: Array<Tensor | Saver>) => {
       const [h, xs] = saved as [Tensor, Tensor];
       const dy2 = tf.reshape(dy, [B * N, d]);
       const dz = tf.mul(tf.matMul(dy2, t2(W2)), tf.step(h));
-      return [tf.reshape(tf.matMul(dz, t2(W1)), [B, N, d]), tf.matMul(t2(xs), dz), tf.sum(dz, 0), tf.matMul(t2(h), dy2), tf.sum(dy2, 0)];
+      return [tf.reshape(tf.matMul(dz, t2(W1)), [B, N, d]), tf.matMul(t2(xs), dz), columnSums(dz), tf.matMul(t2(h), dy2), columnSums(dy2)];
     },
   };
 });
@@ -67,33 +65,34 @@ export function feedForward(x: tf.Tensor3D, W1: Tensor, b1: Tensor, W2: Tensor, 
 
 /**
  * One message-passing layer: relu(x·Wself + bias + A·H), H the (type, direction) transforms of x
- * by Wmsg laid out as D blocks of N rows; A [B, N, D·N] the typed adjacency and At its transpose
- * [B, D·N, N] (constants of the batch). Without edge types (D = 0) A, At and Wmsg are null.
+ * by Wmsg laid out as D blocks of N rows; A [B, N, D·N] the batch's typed adjacency, given by its
+ * nonzeros (a node has a few neighbours: as a dense batched product on wasm, 2.8 ms of a 155 ms
+ * step of the larger model; by rows, a fraction of that). Without edge types A and Wmsg are null.
  */
-export function messageLayer(x: tf.Tensor3D, Wself: Tensor, bias: Tensor, Wmsg: Tensor | null, A: tf.Tensor3D | null, At: tf.Tensor3D | null): tf.Tensor3D {
+export function messageLayer(x: tf.Tensor3D, Wself: Tensor, bias: Tensor, Wmsg: Tensor | null, A: SparseRows | null): tf.Tensor3D {
   const [B, N, d] = x.shape;
-  const D = A ? A.shape[2] / N : 0;
+  const D = A ? A.C / N : 0;
   const op = tf.customGrad((...args: Array<Tensor | Saver>) => {
     const save = args.at(-1) as Saver;
     const x2 = tf.reshape(x, [B * N, d]);
     let pre = tf.add(tf.reshape(tf.matMul(x2, Wself), [B, N, d]), bias);
     if (Wmsg && A) {
-      const H = tf.reshape(tf.transpose(tf.reshape(tf.matMul(x2, Wmsg), [B, N, D, d]), [0, 2, 1, 3]), [B, D * N, d]);
-      pre = tf.add(pre, tf.matMul(A, H));
+      const H = tf.transpose(tf.reshape(tf.matMul(x2, Wmsg), [B, N, D, d]), [0, 2, 1, 3]);
+      pre = tf.add(pre, tf.tensor3d(sparseTimesDense(A, H.dataSync() as Float32Array, d), [B, N, d]));
     }
     const out = tf.relu(pre);
-    save(At ? [out, x2, At] : [out, x2]);
+    save([out, x2]);
     return {
       value: out,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [o, xs, Ats] = saved as [Tensor, Tensor, Tensor3D | undefined];
+        const [o, xs] = saved as [Tensor, Tensor];
         const dPre = tf.reshape(tf.mul(dy, tf.step(o)), [B * N, d]);
         const xT = t2(xs);
         let dx = tf.matMul(dPre, t2(Wself));
-        const grads = [tf.matMul(xT, dPre), tf.sum(dPre, 0)];
-        if (Wmsg && Ats) {
-          const dH = tf.matMul(Ats, tf.reshape(dPre, [B, N, d]));
-          const dHm = tf.reshape(tf.transpose(tf.reshape(dH, [B, D, N, d]), [0, 2, 1, 3]), [B * N, D * d]);
+        const grads = [tf.matMul(xT, dPre), columnSums(dPre)];
+        if (Wmsg && A) {
+          const dH = tf.tensor4d(sparseTransposeTimesDense(A, dPre.dataSync() as Float32Array, d), [B, D, N, d]);
+          const dHm = tf.reshape(tf.transpose(dH, [0, 2, 1, 3]), [B * N, D * d]);
           grads.push(tf.matMul(xT, dHm));
           dx = tf.add(dx, tf.matMul(dHm, t2(Wmsg)));
         }

@@ -5,6 +5,7 @@ import type { Graph } from '../graph/types.js';
 import { alphabetIndex } from '../loss/softGraph.js';
 import { attention, feedForward, layerNorm, messageLayer } from './blocks.js';
 import { encodeBatch, type EncodedBatch } from './batch.js';
+import { sparseRows } from './sparse.js';
 import { matMul, tf } from './engine.js';
 
 /** Everything that fixes the shapes of a model: saved with it, checked on load. */
@@ -175,11 +176,10 @@ export class GraphModel {
     const V = this.spec.alphabet.length;
     const P = this.spec.maxPositions + 1;
     let x = tf.add(matMul(oneHot(batch.labels, V), this.p('embed.labels')), matMul(oneHot(batch.positions, P), this.p('embed.positions'))).reshape([B, N, d]) as tf.Tensor3D;
-    const adjacency = D > 0 ? tf.tensor3d(batch.adjacency, [B, N, D * N]) : null;
-    const adjacencyT = adjacency ? (tf.transpose(adjacency, [0, 2, 1]) as tf.Tensor3D) : null;
+    const adjacency = D > 0 ? sparseRows(batch.adjacency, B, N, D * N) : null;
     for (let l = 0; l < this.spec.encoderLayers; l++) {
       // All (type, direction) transforms in one product, then all messages in one batched product.
-      const messages = messageLayer(x, this.p(`enc${l}.Wself`), this.p(`enc${l}.bias`), adjacency ? this.p(`enc${l}.Wmsg`) : null, adjacency, adjacencyT);
+      const messages = messageLayer(x, this.p(`enc${l}.Wself`), this.p(`enc${l}.bias`), adjacency ? this.p(`enc${l}.Wmsg`) : null, adjacency);
       x = tf.mul(this.layerNorm(tf.add(x, messages), `enc${l}.norm`), mask3);
     }
     // One score bias for every attention over the nodes: −1e9 at padding, per head.
