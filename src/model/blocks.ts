@@ -1,5 +1,5 @@
 import { columnSums, transpose2d, tf } from './engine.js';
-import { sparseTimesDense, sparseTransposeTimesDense, type SparseRows } from './sparse.js';
+import { sparseProduct, type SparseRows } from './sparse.js';
 
 // The model's blocks as single tape entries with hand-written backward passes. tfjs's autodiff
 // records every small op of a block, clones each op's saved inputs and adds broadcast reductions
@@ -78,7 +78,7 @@ export function messageLayer(x: tf.Tensor3D, Wself: Tensor, bias: Tensor, Wmsg: 
     let pre = tf.add(tf.reshape(tf.matMul(x2, Wself), [B, N, d]), bias);
     if (Wmsg && A) {
       const H = tf.transpose(tf.reshape(tf.matMul(x2, Wmsg), [B, N, D, d]), [0, 2, 1, 3]);
-      pre = tf.add(pre, tf.tensor3d(sparseTimesDense(A, H.dataSync() as Float32Array, d), [B, N, d]));
+      pre = tf.add(pre, tf.tensor3d(sparseProduct(A, H.dataSync() as Float32Array, d), [B, N, d]));
     }
     const out = tf.relu(pre);
     save([out, x2]);
@@ -91,7 +91,7 @@ export function messageLayer(x: tf.Tensor3D, Wself: Tensor, bias: Tensor, Wmsg: 
         let dx = tf.matMul(dPre, t2(Wself));
         const grads = [tf.matMul(xT, dPre), columnSums(dPre)];
         if (Wmsg && A) {
-          const dH = tf.tensor4d(sparseTransposeTimesDense(A, dPre.dataSync() as Float32Array, d), [B, D, N, d]);
+          const dH = tf.tensor4d(sparseProduct(A, dPre.dataSync() as Float32Array, d, true), [B, D, N, d]);
           const dHm = tf.reshape(tf.transpose(dH, [0, 2, 1, 3]), [B * N, D * d]);
           grads.push(tf.matMul(xT, dHm));
           dx = tf.add(dx, tf.matMul(dHm, t2(Wmsg)));

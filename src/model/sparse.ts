@@ -33,36 +33,22 @@ export function sparseRows(dense: Float32Array, B: number, R: number, C: number)
   return { B, R, C, start, cols, values };
 }
 
-/** S[b] · X[b] for every b: X [B, C, d] → [B, R, d], row-major. */
-export function sparseTimesDense(S: SparseRows, X: Float32Array, d: number): Float32Array {
+/**
+ * S[b] · X[b] for every b (X [B, C, d] → [B, R, d]), or with `transposed` Sᵀ[b] · X[b]
+ * (X [B, R, d] → [B, C, d]); row-major float32, nonzeros taken in row order.
+ */
+export function sparseProduct(S: SparseRows, X: Float32Array, d: number, transposed = false): Float32Array {
   const { B, R, C, start, cols, values } = S;
-  const out = new Float32Array(B * R * d);
-  for (let b = 0; b < B; b++)
-    for (let r = 0; r < R; r++) {
-      const row = b * R + r;
-      const o = row * d;
-      for (let n = start[row]!; n < start[row + 1]!; n++) {
-        const v = values[n]!;
-        const x = (b * C + cols[n]!) * d;
-        for (let j = 0; j < d; j++) out[o + j] += v * X[x + j]!;
-      }
+  const out = new Float32Array(B * (transposed ? C : R) * d);
+  for (let row = 0; row < B * R; row++) {
+    const b = Math.floor(row / R);
+    for (let n = start[row]!; n < start[row + 1]!; n++) {
+      const v = values[n]!;
+      const col = b * C + cols[n]!;
+      const to = (transposed ? col : row) * d;
+      const from = (transposed ? row : col) * d;
+      for (let j = 0; j < d; j++) out[to + j] += v * X[from + j]!;
     }
-  return out;
-}
-
-/** S[b]ᵀ · Y[b] for every b: Y [B, R, d] → [B, C, d], row-major. */
-export function sparseTransposeTimesDense(S: SparseRows, Y: Float32Array, d: number): Float32Array {
-  const { B, R, C, start, cols, values } = S;
-  const out = new Float32Array(B * C * d);
-  for (let b = 0; b < B; b++)
-    for (let r = 0; r < R; r++) {
-      const row = b * R + r;
-      const y = row * d;
-      for (let n = start[row]!; n < start[row + 1]!; n++) {
-        const v = values[n]!;
-        const o = (b * C + cols[n]!) * d;
-        for (let j = 0; j < d; j++) out[o + j] += v * Y[y + j]!;
-      }
-    }
+  }
   return out;
 }
