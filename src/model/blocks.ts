@@ -5,7 +5,8 @@ import { sparseProduct, type SparseRows } from './sparse.js';
 // records every small op of a block, clones each op's saved inputs and adds broadcast reductions
 // and reshapes on the way back: about 3.4 backward kernels per forward kernel (measured on the
 // default model: 454 forward, 1983 in a whole step). A block's own backward needs a fraction of
-// them; each block keeps its forward ops exactly as before, so predictions do not change. Only
+// them. Each block keeps its forward ops as before, but message passing's sparse product rounds
+// each term once where the dense one rounded twice: predictions move by float32 rounding. Only
 // what `save` keeps survives into the backward pass (tfjs disposes the forward's tensors first),
 // so a block saves the activations its backward needs rather than closing over them; weights
 // are read from the closure, which is right for variables (they outlive every pass).
