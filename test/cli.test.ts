@@ -122,11 +122,11 @@ test('grapheme ged and wl: files, --json, --pairs in order, and bad input', () =
   writeFileSync(pairsFile, `{"g1":${g(hello)},"g2":${g(helo)}}\n{"g1": {"nodes": [}}\n`);
   for (const cmd of ['ged', 'wl']) {
     const bad = cli([cmd, '--pairs', pairsFile]);
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /pairs\.jsonl:2: not valid JSON/);
     assert.doesNotMatch(bad.stderr, /at .*\.js/);
   }
   const neg = cli(['ged', hello, helo, '--timeout-ms=-5']);
-  assert.equal(neg.code, 2);
+  assert.equal(neg.code, 2, neg.stderr);
   assert.match(neg.stderr, /--timeout-ms/);
 });

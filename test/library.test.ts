@@ -128,7 +128,9 @@ test('array API: every config key optional, one entry point honours loss_mode, s
 
 test('npm pack: the tarball installs into an empty directory, and its bin, types and both entry points work there', { timeout: 600_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'grapheme-pack-'));
-  execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --ignore-scripts: `npm test` has built dist/ already, and pack's `prepare` would rebuild it while
+  // tests running beside this one start the CLI from it (a half-written file: a spurious exit 1).
+  execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'npm pack wrote a tarball');
   const app = join(dir, 'app');
