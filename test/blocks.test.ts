@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { attention, feedForward, layerNorm, messageLayer } from '../src/model/blocks.js';
-import { initEngine, tf } from '../src/model/engine.js';
+import { columnSums, initEngine, tf, transpose2d } from '../src/model/engine.js';
 import { sparseRows } from '../src/model/sparse.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -88,3 +88,14 @@ for (const [B, N, Nk, d, h] of [[3, 5, 4, 8, 2], [8, 16, 12, 128, 4]] as const) 
       refAttention(x!, x!, Wq!, Wk!, Wv!, Wo!, null));
   });
 }
+
+test('transpose2d and columnSums equal tfjs transpose and sum on both sides of their 16k-entry switch', async () => {
+  await initEngine();
+  for (const [R, C] of [[512, 128], [132, 128], [130, 128], [64, 64], [4, 4100]]) {
+    const x = randn([R!, C!]);
+    assert.equal(relDiff(transpose2d(x), tf.transpose(x)), 0, `transpose of ${R}×${C}`);
+    assert.ok(relDiff(columnSums(x), tf.sum(x, 0)) < 1e-6, `column sums of ${R}×${C}`);
+  }
+  const x3 = randn([8, 40, 64]);
+  assert.ok(relDiff(columnSums(x3), tf.sum(x3, [0, 1])) < 1e-6, 'column sums of a rank-3 tensor');
+});
