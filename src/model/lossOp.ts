@@ -33,21 +33,15 @@ export type LossSpec = Pick<ModelSpec, 'K' | 'alphabet' | 'outputTypes'>;
  * is null for a model without a rank head (the position term is then left out).
  */
 export function lossOp(spec: LossSpec, lossFn: BatchLossFn): (exist: tf.Tensor, labels: tf.Tensor, edges: tf.Tensor, positions: tf.Tensor | null) => tf.Scalar {
-  const run = (exist: tf.Tensor, labels: tf.Tensor, edges: tf.Tensor, positions: tf.Tensor | null): { value: number; grads: Float32Array[] } => {
+  // One op for both arities: with a rank head the inputs are (exist, labels, edges, positions).
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const inputs = args.slice(0, -1) as tf.Tensor[];
+    const [exist, labels, edges, positions] = inputs as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
     const B = exist.shape[0]!;
     const preds = softGraphsFrom(spec, B, exist.dataSync() as Float32Array, labels.dataSync() as Float32Array, edges.dataSync() as Float32Array, positions ? (positions.dataSync() as Float32Array) : null);
     const r = lossFn(preds);
-    return { value: r.value, grads: packGradients(spec, r.gradients) };
-  };
-  const withPositions = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [exist, labels, edges, positions] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-    const { value, grads } = run(exist, labels, edges, positions);
-    return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor) => [exist, labels, edges, positions].map((x, k) => tf.mul(dy, tf.tensor(grads[k]!, x.shape))) };
+    const grads = packGradients(spec, r.gradients);
+    return { value: tf.scalar(r.value), gradFunc: (dy: tf.Tensor) => inputs.map((x, k) => tf.mul(dy, tf.tensor(grads[k]!, x.shape))) };
   });
-  const withoutPositions = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [exist, labels, edges] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const { value, grads } = run(exist, labels, edges, null);
-    return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor) => [exist, labels, edges].map((x, k) => tf.mul(dy, tf.tensor(grads[k]!, x.shape))) };
-  });
-  return (exist, labels, edges, positions) => (positions ? withPositions(exist, labels, edges, positions) : withoutPositions(exist, labels, edges)) as tf.Scalar;
+  return (exist, labels, edges, positions) => (positions ? op(exist, labels, edges, positions) : op(exist, labels, edges)) as tf.Scalar;
 }

@@ -178,7 +178,7 @@ export class GraphModel {
     let x = tf.add(matMul(oneHot(batch.labels, V), this.p('embed.labels')), matMul(oneHot(batch.positions, P), this.p('embed.positions'))).reshape([B, N, d]) as tf.Tensor3D;
     const adjacency = D > 0 ? sparseRows(batch.adjacency, B, N, D * N) : null;
     for (let l = 0; l < this.spec.encoderLayers; l++) {
-      // All (type, direction) transforms in one product, then all messages in one batched product.
+      // All (type, direction) transforms in one product, then all messages over the adjacency's nonzeros.
       const messages = messageLayer(x, this.p(`enc${l}.Wself`), this.p(`enc${l}.bias`), adjacency ? this.p(`enc${l}.Wmsg`) : null, adjacency);
       x = tf.mul(this.layerNorm(tf.add(x, messages), `enc${l}.norm`), mask3);
     }
