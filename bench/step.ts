@@ -7,8 +7,6 @@
  *
  *   npm run build && node dist/bench/step.js [--rounds 8]
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { chainGraph } from '../src/graph/text.js';
 import { batchLoss, emptySums } from '../src/loss/batch.js';
 import { resolveTrainingLossConfig } from '../src/loss/config.js';
@@ -17,12 +15,13 @@ import { initEngine, tf } from '../src/model/engine.js';
 import { AdamW, GraphModel, encodeBatch, type ModelSpec } from '../src/model/index.js';
 import { batchGradients } from '../src/model/shard.js';
 import type { BatchLossFn } from '../src/model/network.js';
+import { resolveTrainConfig } from '../src/train/config.js';
 import { Rng } from '../src/util/rng.js';
+import { BENCH_MODELS, runTwin, torchVersion } from './twin.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? 8) || 8;
 const B = 32;
-const TWIN = fileURLToPath(new URL('../../bench/reference/train_torch.py', import.meta.url));
-const torchOk = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const torchOk = torchVersion() !== null;
 
 await initEngine();
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -30,9 +29,11 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 console.log(`bench/step: one batch of ${B} reverse examples, training loss defaults; medians over ${rounds} rounds of 10 steps`);
 console.log(torchOk ? 'reference: PyTorch twin, 1 thread, same invocation\n' : 'reference: PyTorch not available (apt-get install python3-torch)\n');
 
-for (const m of [{ name: 'default (d 64, K 6)', d: 64, min: 3, max: 6 }, { name: 'larger (d 128, K 16)', d: 128, min: 12, max: 16 }]) {
+for (const m of BENCH_MODELS) {
   const alphabet = ['\uFFFD', ...'abcdefgh'];
-  const spec: ModelSpec = { alphabet, inputTypes: ['sequential', 'clique'], outputTypes: ['sequential', 'clique'], K: m.max, d: m.d, heads: 4, encoderLayers: 2, decoderLayers: 2, maxPositions: 128 };
+  // The training defaults at this width (heads, layers, positions), as `grapheme train` builds the model.
+  const cfg = resolveTrainConfig({ flags: { hidden_size: m.d } });
+  const spec: ModelSpec = { alphabet, inputTypes: ['sequential', 'clique'], outputTypes: ['sequential', 'clique'], K: m.max, d: m.d, heads: cfg.heads, encoderLayers: cfg.encoder_layers, decoderLayers: cfg.decoder_layers, maxPositions: cfg.max_input_nodes };
   const model = new GraphModel(spec, 1);
   const index = alphabetIndex(alphabet);
   const rng = new Rng(1);
@@ -76,11 +77,8 @@ for (const m of [{ name: 'default (d 64, K 6)', d: 64, min: 3, max: 6 }, { name:
   const step = median(parts.gradients) + median(parts.optimizer);
   let twin = '';
   if (torchOk) {
-    const r = spawnSync('/usr/bin/python3', [TWIN, String(m.d), String(m.max), String(m.max), '9', String(B), '60', '1'], { encoding: 'utf8' });
-    if (r.status === 0) {
-      const eps = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { examplesPerSecond: number }).examplesPerSecond;
-      twin = `${((B / eps) * 1000).toFixed(1)} ms (${eps.toFixed(0)} ex/s)`;
-    } else twin = `failed: ${r.stderr.trim().split('\n').pop()}`;
+    const o = runTwin(m.d, m.max, 1);
+    twin = 'error' in o ? `failed: ${o.error}` : `${((B / o.examplesPerSecond) * 1000).toFixed(1)} ms (${o.examplesPerSecond.toFixed(0)} ex/s)`;
   }
   console.log(`**${m.name}**, ${model.parameterCount()} parameters\n`);
   console.log('| part of a step | ms |');

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BENCH_MODELS, runTwin, torchVersion } from './twin.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -45,16 +46,13 @@ if (process.argv[2] === '--child') {
 const epochs = arg('--epochs', '3');
 const size = arg('--train-size', '1024');
 const self = fileURLToPath(import.meta.url);
-const TWIN = fileURLToPath(new URL('../../bench/reference/train_torch.py', import.meta.url));
-const torchProbe = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-const torchVersion = torchProbe.status === 0 ? torchProbe.stdout.trim() : null;
+const torch = torchVersion();
 console.log(`bench/train: reverse task, ${size} training examples × ${epochs} epochs, batch 32, one process per run`);
 console.log('examples/s is the training loop alone (validation and monitors excluded); peak RSS of the whole process');
-console.log(torchVersion ? `reference: PyTorch ${torchVersion} twin (same layers and parameter count, float32, cross-entropy, AdamW), same invocation\n` : 'reference: PyTorch not available (apt-get install python3-torch): twin rows empty\n');
+console.log(torch ? `reference: PyTorch ${torch} twin (same layers and parameter count, float32, cross-entropy, AdamW), same invocation\n` : 'reference: PyTorch not available (apt-get install python3-torch): twin rows empty\n');
 console.log('| model | run | parameters | examples/s | peak RSS MB | peak tfjs tensor MB | final train loss |');
 console.log('|---|---|---|---|---|---|---|');
-// K is the longest target (the strings' longest length), N the longest input, V the alphabet (8 letters + unknown).
-for (const m of [{ name: 'default (d 64, K 6)', d: 64, min: 3, max: 6 }, { name: 'larger (d 128, K 16)', d: 128, min: 12, max: 16 }]) {
+for (const m of BENCH_MODELS) {
   for (const [mode, workers] of [['structural', 1], ['cross-entropy', 1], ['structural', 2]] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'grapheme-bench-'));
     const r = spawnSync(process.execPath, [self, '--child', mode, epochs, size, join(dir, 'run'), String(m.d), String(m.min), String(m.max), String(workers)], { encoding: 'utf8' });
@@ -67,14 +65,10 @@ for (const m of [{ name: 'default (d 64, K 6)', d: 64, min: 3, max: 6 }, { name:
     const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { parameters: number; examplesPerSecond: number; peakRssMb: number; peakTensorMb: number; finalTrainLoss: number };
     console.log(`| ${m.name} | ${run} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | ${o.peakRssMb.toFixed(0)} | ${o.peakTensorMb.toFixed(1)} | ${o.finalTrainLoss.toPrecision(4)} |`);
   }
-  if (!torchVersion) continue;
+  if (!torch) continue;
   for (const threads of [1, 2]) {
-    const r = spawnSync('/usr/bin/python3', [TWIN, String(m.d), String(m.max), String(m.max), '9', '32', '60', String(threads)], { encoding: 'utf8' });
-    if (r.status !== 0) {
-      console.log(`| ${m.name} | PyTorch twin, ${threads} thread${threads > 1 ? 's' : ''} | failed: ${r.stderr.trim().split('\n').pop()} | | | | |`);
-      continue;
-    }
-    const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { parameters: number; examplesPerSecond: number };
-    console.log(`| ${m.name} | PyTorch twin, ${threads} thread${threads > 1 ? 's' : ''} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | | | |`);
+    const o = runTwin(m.d, m.max, threads);
+    const run = `PyTorch twin, ${threads} thread${threads > 1 ? 's' : ''}`;
+    console.log('error' in o ? `| ${m.name} | ${run} | failed: ${o.error} | | | | |` : `| ${m.name} | ${run} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | | | |`);
   }
 }
