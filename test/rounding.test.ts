@@ -4,23 +4,21 @@ import { nearestPermutationPlan, roundToPolytope, roundToPolytopeAdjoint } from 
 import { Rng } from '../src/util/rng.js';
 import { finiteDifference, maxRelErr } from './fixtures.js';
 
-/** BP marginals of K slots against m nodes: (1,…,1, m) and (1,…,1, K). */
-function marginals(K: number, m: number): { a: Float64Array; b: Float64Array } {
+/** A random problem of 1–`max` slots K against 1–`max` nodes m: its BP marginals (1,…,1, m) and (1,…,1, K), and the plan's shape n1 × m1. */
+function randomProblem(rng: Rng, max: number): { K: number; m: number; a: Float64Array; b: Float64Array; n1: number; m1: number } {
+  const K = rng.int(1, max);
+  const m = rng.int(1, max);
   const a = new Float64Array(K + 1).fill(1);
   a[K] = m;
   const b = new Float64Array(m + 1).fill(1);
   b[m] = K;
-  return { a, b };
+  return { K, m, a, b, n1: K + 1, m1: m + 1 };
 }
 
 test('rounding: any non-negative plan lands on the polytope, a feasible one is unchanged, and the L1 move is bounded', () => {
   const rng = new Rng(3);
   for (let trial = 0; trial < 200; trial++) {
-    const K = rng.int(1, 8);
-    const m = rng.int(1, 8);
-    const { a, b } = marginals(K, m);
-    const n1 = K + 1;
-    const m1 = m + 1;
+    const { a, b, n1, m1 } = randomProblem(rng, 8);
     // Random masses up to 3× too large or too small: Sinkhorn stopped early is never this far off.
     const P = Float64Array.from({ length: n1 * m1 }, () => rng.next() * rng.next() * 3);
     const { plan } = roundToPolytope(P, a, b, n1, m1);
@@ -58,11 +56,7 @@ test('rounding: any non-negative plan lands on the polytope, a feasible one is u
 test('rounding adjoint: equals finite differences of a loss through the rounding', () => {
   const rng = new Rng(5);
   for (let trial = 0; trial < 30; trial++) {
-    const K = rng.int(1, 6);
-    const m = rng.int(1, 6);
-    const { a, b } = marginals(K, m);
-    const n1 = K + 1;
-    const m1 = m + 1;
+    const { K, m, a, b, n1, m1 } = randomProblem(rng, 6);
     // Entries away from the kinks of min(1, a/r): every row and column strictly over or under.
     const P = Float64Array.from({ length: n1 * m1 }, () => 0.05 + rng.next() * 1.5);
     const W = Float64Array.from({ length: n1 * m1 }, () => rng.next() * 2 - 1);
