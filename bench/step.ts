@@ -1,9 +1,9 @@
 /**
- * bench/step: where a training step's time goes, for the default model and a larger one (d 128,
- * strings of 12–16 letters), on one fixed batch of the reverse task with the training loss: the
- * step's parts (median over rounds of 10 steps), the tfjs kernels of one step grouped by kind,
- * and the PyTorch twin's whole step (bench/reference/train_torch.py, 1 thread) in the same
- * invocation. Prints tables; never pass/fail.
+ * bench/step: where a training step's time goes, for the bench models (default, larger d 128, long
+ * outputs K 32), on one fixed batch of the reverse task with the training loss: the step's parts
+ * (median over rounds of 10 steps) at 1 and 2 engine threads, and the PyTorch twin's whole step
+ * (bench/reference/train_torch.py, 1 thread, its fastest here) in the same invocation. Prints
+ * tables; never pass/fail.
  *
  *   npm run build && node dist/bench/step.js [--rounds 8]
  */
@@ -11,9 +11,7 @@ import { chainGraph } from '../src/graph/text.js';
 import { batchLoss, emptySums } from '../src/loss/batch.js';
 import { resolveTrainingLossConfig } from '../src/loss/config.js';
 import { alphabetIndex, targetFromGraph } from '../src/loss/softGraph.js';
-import { initEngine, tf } from '../src/model/engine.js';
 import { AdamW, GraphModel, encodeBatch, type ModelSpec } from '../src/model/index.js';
-import { batchGradients } from '../src/model/shard.js';
 import type { BatchLossFn } from '../src/model/network.js';
 import { resolveTrainConfig } from '../src/train/config.js';
 import { Rng } from '../src/util/rng.js';
@@ -22,8 +20,6 @@ import { BENCH_MODELS, runTwin, torchVersion } from './twin.js';
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? 8) || 8;
 const B = 32;
 const torchOk = torchVersion() !== null;
-
-await initEngine();
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 console.log(`bench/step: one batch of ${B} reverse examples, training loss defaults; medians over ${rounds} rounds of 10 steps`);
@@ -34,83 +30,64 @@ for (const m of BENCH_MODELS) {
   // The training defaults at this width (heads, layers, positions), as `grapheme train` builds the model.
   const cfg = resolveTrainConfig({ flags: { hidden_size: m.d } });
   const spec: ModelSpec = { alphabet, inputTypes: ['sequential', 'clique'], outputTypes: ['sequential', 'clique'], K: m.max, d: m.d, heads: cfg.heads, encoderLayers: cfg.encoder_layers, decoderLayers: cfg.decoder_layers, maxPositions: cfg.max_input_nodes };
-  const model = new GraphModel(spec, 1);
-  const index = alphabetIndex(alphabet);
   const rng = new Rng(1);
   const texts = Array.from({ length: B }, () => Array.from({ length: rng.int(m.min, m.max) }, () => rng.pick([...'abcdefgh'])).join(''));
+  const index = alphabetIndex(alphabet);
   const batch = encodeBatch(texts.map((t) => chainGraph(t)), index, spec.inputTypes, spec.maxPositions);
   const targets = texts.map((t) => targetFromGraph(chainGraph([...t].reverse().join('')), index));
-  const previous = targets.map(() => ({ matching: null as number[] | null }));
-  const inner = batchLoss(targets, resolveTrainingLossConfig({}), emptySums(), previous);
-  let lossMs = 0;
-  const lossFn: BatchLossFn = (preds) => {
-    const t = performance.now();
-    const r = inner(preds);
-    lossMs += performance.now() - t;
-    return r;
-  };
-  const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
-  const parts = { forward: [] as number[], gradients: [] as number[], loss: [] as number[], optimizer: [] as number[] };
-  for (let r = -1; r < rounds; r++) {
-    // Round −1 warms the JIT and the engine up and is not recorded.
-    let tf0 = 0;
-    let tg = 0;
-    let to = 0;
-    lossMs = 0;
-    for (let s = 0; s < 10; s++) {
-      let t = performance.now();
-      tf.tidy(() => void model.forward(batch));
-      tf0 += performance.now() - t;
-      t = performance.now();
-      const { grads } = batchGradients(model, batch, lossFn);
-      tg += performance.now() - t;
-      t = performance.now();
-      optimizer.apply(grads, 1e-4, 1);
-      to += performance.now() - t;
+  const rows: string[] = [];
+  let parameters = 0;
+  for (const threads of [1, 2]) {
+    const model = new GraphModel(spec, 1, { threads });
+    parameters = model.parameterCount();
+    const previous = targets.map(() => ({ matching: null as number[] | null }));
+    const inner = batchLoss(targets, resolveTrainingLossConfig({}), emptySums(), previous);
+    let lossMs = 0;
+    const lossFn: BatchLossFn = (preds) => {
+      const t = performance.now();
+      const r = inner(preds);
+      lossMs += performance.now() - t;
+      return r;
+    };
+    const optimizer = new AdamW(model.params, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
+    const parts = { forward: [] as number[], gradients: [] as number[], loss: [] as number[], optimizer: [] as number[] };
+    for (let r = -1; r < rounds; r++) {
+      // Round −1 compiles the graphs and warms the JIT up and is not recorded.
+      let tf0 = 0;
+      let tg = 0;
+      let to = 0;
+      lossMs = 0;
+      for (let s = 0; s < 10; s++) {
+        let t = performance.now();
+        await model.forward(batch);
+        tf0 += performance.now() - t;
+        t = performance.now();
+        const { grads } = await model.gradients(batch, lossFn);
+        tg += performance.now() - t;
+        t = performance.now();
+        optimizer.apply(grads, 1e-4, 1);
+        to += performance.now() - t;
+      }
+      if (r < 0) continue;
+      parts.forward.push(tf0 / 10);
+      parts.gradients.push(tg / 10);
+      parts.loss.push(lossMs / 10);
+      parts.optimizer.push(to / 10);
     }
-    if (r < 0) continue;
-    parts.forward.push(tf0 / 10);
-    parts.gradients.push(tg / 10);
-    parts.loss.push(lossMs / 10);
-    parts.optimizer.push(to / 10);
+    const step = median(parts.gradients) + median(parts.optimizer);
+    const g = median(parts.gradients);
+    const l = median(parts.loss);
+    rows.push(`| ${threads} | ${median(parts.forward).toFixed(2)} | ${(g - l).toFixed(2)} | ${l.toFixed(2)} | ${median(parts.optimizer).toFixed(2)} | **${step.toFixed(2)}** (${((B / step) * 1000).toFixed(0)} ex/s) |`);
+    await model.dispose();
   }
-  const step = median(parts.gradients) + median(parts.optimizer);
   let twin = '';
   if (torchOk) {
     const o = runTwin(m.d, m.max, 1);
     twin = 'error' in o ? `failed: ${o.error}` : `${((B / o.examplesPerSecond) * 1000).toFixed(1)} ms (${o.examplesPerSecond.toFixed(0)} ex/s)`;
   }
-  console.log(`**${m.name}**, ${model.parameterCount()} parameters\n`);
-  console.log('| part of a step | ms |');
-  console.log('|---|---|');
-  console.log(`| forward alone (inference, no tape) | ${median(parts.forward).toFixed(2)} |`);
-  console.log(`| forward + loss + backward + gradients read back | ${median(parts.gradients).toFixed(2)} |`);
-  console.log(`| of which the loss kernels (plain TypeScript) | ${median(parts.loss).toFixed(2)} |`);
-  console.log(`| gradient norm, clipping, AdamW | ${median(parts.optimizer).toFixed(2)} |`);
-  console.log(`| **whole step** | **${step.toFixed(2)}** (${((B / step) * 1000).toFixed(0)} ex/s) |`);
-  if (torchOk) console.log(`| PyTorch twin's whole step, 1 thread | ${twin} |`);
-
-  // One profiled step: every tfjs kernel with its time (wrapper entries of custom gradients are not kernels).
-  const profile = await tf.profile(() => {
-    batchGradients(model, batch, lossFn);
-  });
-  const groups = new Map<string, { n: number; ms: number }>();
-  let total = 0;
-  for (const k of profile.kernels) {
-    if (!tf.getKernel(k.name, 'wasm')) continue;
-    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    const shapes = k.inputShapes as number[][];
-    const batched = k.name === 'BatchMatMul' && shapes.some((s) => s.length > 2 && s.slice(0, -2).reduce((a, b) => a * b, 1) > 1);
-    const group = k.name === 'BatchMatMul' ? (batched ? 'batched matrix products (wasm scalar path)' : '2-D matrix products (XNNPACK)') : k.name === 'Transpose' ? 'transposes' : 'everything else';
-    const g = groups.get(group) ?? { n: 0, ms: 0 };
-    g.n++;
-    g.ms += ms;
-    groups.set(group, g);
-    total += ms;
-  }
-  console.log('\n| tfjs kernels of one step (profiled) | kernels | ms |');
-  console.log('|---|---|---|');
-  for (const [name, g] of [...groups].sort((a, b) => b[1].ms - a[1].ms)) console.log(`| ${name} | ${g.n} | ${g.ms.toFixed(2)} |`);
-  console.log(`| all kernels | ${profile.kernels.filter((k) => tf.getKernel(k.name, 'wasm')).length} | ${total.toFixed(2)} |\n`);
-  model.dispose();
+  console.log(`**${m.name}**, ${parameters} parameters\n`);
+  console.log('| engine threads | forward alone (inference) ms | forward + backward runs, gradients read back ms | loss kernels (plain TypeScript) ms | norm, clipping, AdamW ms | whole step ms |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+  if (torchOk) console.log(`\nPyTorch twin's whole step, 1 thread: ${twin}\n`);
 }

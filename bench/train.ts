@@ -21,25 +21,20 @@ function arg(name: string, fallback: string): string {
 
 if (process.argv[2] === '--child') {
   // Child: train one mode silently, sampling memory, and print one JSON line.
-  const { initEngine } = await import('../src/model/engine.js');
-  const { tf } = await import('../src/model/engine.js');
   const { resolveTrainConfig } = await import('../src/train/config.js');
   const { train } = await import('../src/train/trainer.js');
-  await initEngine();
-  const [, , , mode, epochs, size, out, hidden, minLength, maxLength, workers] = process.argv;
+  const [, , , mode, epochs, size, out, hidden, minLength, maxLength, threads] = process.argv;
   let peakRss = 0;
-  let peakTensorBytes = 0;
   const sample = (): void => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
   };
   const timer = setInterval(sample, 50);
-  const cfg = resolveTrainConfig({ flags: { loss_mode: mode, epochs: Number(epochs), train_size: Number(size), val_size: 64, output: out, hidden_size: Number(hidden), min_length: Number(minLength), max_length: Number(maxLength), workers: Number(workers) } });
+  const cfg = resolveTrainConfig({ flags: { loss_mode: mode, epochs: Number(epochs), train_size: Number(size), val_size: 64, output: out, hidden_size: Number(hidden), min_length: Number(minLength), max_length: Number(maxLength), threads: Number(threads) } });
   const silent = { start() {}, batch() { sample(); }, epoch() {}, note() {} };
   const s = await train(cfg, out!, silent);
   clearInterval(timer);
   const eps = s.metrics.map((m) => m.examplesPerSecond);
-  console.log(JSON.stringify({ mode, parameters: s.parameters, examplesPerSecond: eps.reduce((a, b) => a + b, 0) / eps.length, peakRssMb: peakRss / 2 ** 20, peakTensorMb: peakTensorBytes / 2 ** 20, finalTrainLoss: s.metrics.at(-1)?.train.loss }));
+  console.log(JSON.stringify({ mode, parameters: s.parameters, examplesPerSecond: eps.reduce((a, b) => a + b, 0) / eps.length, peakRssMb: peakRss / 2 ** 20, finalTrainLoss: s.metrics.at(-1)?.train.loss }));
   process.exit(0);
 }
 
@@ -50,25 +45,25 @@ const torch = torchVersion();
 console.log(`bench/train: reverse task, ${size} training examples × ${epochs} epochs, batch 32, one process per run`);
 console.log('examples/s is the training loop alone (validation and monitors excluded); peak RSS of the whole process');
 console.log(torch ? `reference: PyTorch ${torch} twin (same layers and parameter count, float32, cross-entropy, AdamW), same invocation\n` : 'reference: PyTorch not available (apt-get install python3-torch): twin rows empty\n');
-console.log('| model | run | parameters | examples/s | peak RSS MB | peak tfjs tensor MB | final train loss |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| model | run | parameters | examples/s | peak RSS MB | final train loss |');
+console.log('|---|---|---|---|---|---|');
 for (const m of BENCH_MODELS) {
-  for (const [mode, workers] of [['structural', 1], ['cross-entropy', 1], ['structural', 2]] as const) {
+  for (const [mode, threads] of [['structural', 1], ['cross-entropy', 1], ['structural', 2], ['cross-entropy', 2]] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'grapheme-bench-'));
-    const r = spawnSync(process.execPath, [self, '--child', mode, epochs, size, join(dir, 'run'), String(m.d), String(m.min), String(m.max), String(workers)], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [self, '--child', mode, epochs, size, join(dir, 'run'), String(m.d), String(m.min), String(m.max), String(threads)], { encoding: 'utf8' });
     rmSync(dir, { recursive: true, force: true });
-    const run = `grapheme ${mode}${workers > 1 ? `, --workers ${workers}` : ''}`;
+    const run = `grapheme ${mode}, ${threads} thread${threads > 1 ? 's' : ''}`;
     if (r.status !== 0) {
-      console.log(`| ${m.name} | ${run} | failed: ${r.stderr.trim().split('\n').pop()} | | | | |`);
+      console.log(`| ${m.name} | ${run} | failed: ${r.stderr.trim().split('\n').pop()} | | | |`);
       continue;
     }
-    const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { parameters: number; examplesPerSecond: number; peakRssMb: number; peakTensorMb: number; finalTrainLoss: number };
-    console.log(`| ${m.name} | ${run} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | ${o.peakRssMb.toFixed(0)} | ${o.peakTensorMb.toFixed(1)} | ${o.finalTrainLoss.toPrecision(4)} |`);
+    const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { parameters: number; examplesPerSecond: number; peakRssMb: number; finalTrainLoss: number };
+    console.log(`| ${m.name} | ${run} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | ${o.peakRssMb.toFixed(0)} | ${o.finalTrainLoss.toPrecision(4)} |`);
   }
   if (!torch) continue;
   for (const threads of [1, 2]) {
     const o = runTwin(m.d, m.max, threads);
     const run = `PyTorch twin, ${threads} thread${threads > 1 ? 's' : ''}`;
-    console.log('error' in o ? `| ${m.name} | ${run} | failed: ${o.error} | | | | |` : `| ${m.name} | ${run} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | | | |`);
+    console.log('error' in o ? `| ${m.name} | ${run} | failed: ${o.error} | | | |` : `| ${m.name} | ${run} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | | |`);
   }
 }

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The two model sizes bench/train and bench/step measure: K is the longest target (the strings' longest length), N the longest input. */
+/** The model sizes bench/train and bench/step measure: K is the longest target (the strings' longest length), N the longest input. */
 export const BENCH_MODELS = [
   { name: 'default (d 64, K 6)', d: 64, min: 3, max: 6 },
   { name: 'larger (d 128, K 16)', d: 128, min: 12, max: 16 },
+  { name: 'long (d 64, K 32)', d: 64, min: 24, max: 32 },
 ] as const;
 
 const TWIN = fileURLToPath(new URL('../../bench/reference/train_torch.py', import.meta.url));

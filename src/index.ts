@@ -5,3 +5,7 @@ export { Rng } from './util/rng.js';
 export * from './match/index.js';
 export * from './loss/index.js';
 export * from './metrics/index.js';
+// The model on onnxruntime: load a checkpoint, predict, export.
+export { GraphModel, type ModelSpec, type EngineOptions } from './model/network.js';
+export { loadModel, checkpointPath } from './train/trainer.js';
+export { predictTexts, type TextPrediction } from './train/predict.js';

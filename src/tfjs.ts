@@ -1,10 +1,8 @@
 /**
- * grapheme's engine entry (`import … from 'grapheme/tfjs'`): the parts that need tfjs, kept apart
- * from the engine-free core (`import … from 'grapheme'`). Call `initEngine()` once before any
- * tensor work: it selects the WebAssembly backend that ships in the package.
+ * grapheme's tfjs entry (`import … from 'grapheme/tfjs'`): the structural loss as a tfjs op for
+ * people's own tfjs models. It needs `@tensorflow/tfjs` and `@tensorflow/tfjs-backend-wasm`
+ * installed beside grapheme (optional peer dependencies). Call `initEngine()` once before any
+ * tensor work: it selects the WebAssembly backend that ships in that package.
  */
-export { tf, initEngine } from './model/engine.js';
-export { structuralLossOp, type PredictionTensors } from './model/structuralLossOp.js';
-export { GraphModel, type ModelSpec, type ModelOutput } from './model/network.js';
-export { loadModel, checkpointPath } from './train/trainer.js';
-export { predictTexts, type TextPrediction } from './train/predict.js';
+export { tf, initEngine } from './tfjs/engine.js';
+export { structuralLossOp, type PredictionTensors } from './tfjs/structuralLossOp.js';

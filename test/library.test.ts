@@ -136,8 +136,12 @@ test('npm pack: the tarball installs into an empty directory, and its bin, types
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
-  // Dependencies come from the npm registry (or its cache); nothing else is fetched.
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball)], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+  // What the README tells library users: onnxruntime-node's CPU binaries ship in its package; its
+  // install script's CUDA download is skipped.
+  writeFileSync(join(app, '.npmrc'), 'onnxruntime-node-install=skip\n');
+  // Dependencies come from the npm registry (or its cache); nothing else is fetched. tfjs is an
+  // optional peer: an app that uses grapheme/tfjs installs it beside grapheme.
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball), '@tensorflow/tfjs@4.22.0', '@tensorflow/tfjs-backend-wasm@4.22.0'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
   const bin = spawnSync(join(app, 'node_modules', '.bin', 'grapheme'), ['graph', 'ab'], { encoding: 'utf8' });
   assert.equal(bin.status, 0, bin.stderr);
   assert.match(bin.stdout, /"label":"a"/);

@@ -5,7 +5,6 @@ import cliProgress from 'cli-progress';
 import { LOSS_MODES, type LossMode } from '../loss/config.js';
 import { exactGed } from '../metrics/ged.js';
 import { decodeSoftGraph } from '../model/index.js';
-import { initEngine } from '../model/engine.js';
 import { reportHtml, reportMarkdown, finalTable, type GalleryItem, type RunMetrics } from '../report/report.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/config.js';
 import { buildersOf, loadTrainingData } from '../train/data.js';
@@ -26,20 +25,20 @@ function parseModes(text: string): LossMode[] {
 }
 
 /** Validation examples drawn with each mode's first-seed model, matched nodes marked by exact GED. */
-function gallery(cfg: TrainConfig, runDirs: Map<LossMode, string>): GalleryItem[] {
+async function gallery(cfg: TrainConfig, runDirs: Map<LossMode, string>): Promise<GalleryItem[]> {
   const data = loadTrainingData(cfg);
   const val = data.stages[0]!.val.slice(0, GALLERY_SIZE);
   const items: GalleryItem[] = val.map((e) => ({ input: e.inputText ?? e.id, target: e.target, predictions: [] }));
   for (const [mode, dir] of runDirs) {
     const { model } = loadModel(dir);
     try {
-      model.predictGraphs(val.map((e) => e.input)).forEach((p, i) => {
+      (await model.predictGraphs(val.map((e) => e.input))).forEach((p, i) => {
         const graph = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
         const matched = exactGed(graph, val[i]!.target, { timeMs: 200 }).nodeMap.map(([, to]) => to !== null);
         items[i]!.predictions.push({ mode, graph, matched });
       });
     } finally {
-      model.dispose();
+      await model.dispose();
     }
   }
   return items;
@@ -62,7 +61,6 @@ export const compareCommand: Command = {
     const seeds = args.values.seeds as number;
     const outputDir = base.output ?? defaultRunDir(base, 'compare-', '');
     if (existsSync(join(outputDir, 'summary.json'))) throw new UserError(`compare: ${outputDir} already holds a comparison (summary.json); choose another --output`);
-    await initEngine();
     const runs: RunMetrics[] = [];
     const firstSeedDirs = new Map<LossMode, string>();
     const total = modes.length * seeds;
@@ -102,7 +100,7 @@ export const compareCommand: Command = {
     const examples = data.stages.map((st) => `${st.train.length}${st.level !== null ? ` (level ${st.level})` : ''}`).join(' + ');
     const budget = `${base.epochs} epoch${base.epochs === 1 ? '' : 's'} × ${examples} training examples, ${data.stages.map((st) => st.val.length).join(' + ')} validation, batch ${base.batch_size}, lr ${base.lr}, seeds ${base.seed}…${base.seed + seeds - 1}`;
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, tfjs wasm backend`;
-    const input = { title, commandLine, machine, budget, modes, runs, gallery: gallery(base, firstSeedDirs), builder: buildersOf(base).target };
+    const input = { title, commandLine, machine, budget, modes, runs, gallery: await gallery(base, firstSeedDirs), builder: buildersOf(base).target };
     writeFileAtomic(join(outputDir, 'report.html'), reportHtml(input));
     writeFileAtomic(join(outputDir, 'report.md'), reportMarkdown(input));
     const table = finalTable(modes, runs);

@@ -2,7 +2,6 @@ import { readDataset } from '../data/jsonl.js';
 import { recordToExample } from '../data/records.js';
 import { generateRecords, isTaskName, TASKS } from '../data/tasks.js';
 import { targetFromGraph, alphabetIndex } from '../loss/softGraph.js';
-import { initEngine } from '../model/engine.js';
 import { meanTerms } from '../loss/batch.js';
 import { computeMonitors } from '../train/monitors.js';
 import { loadModel, validate } from '../train/trainer.js';
@@ -26,7 +25,6 @@ export const evalCommand: Command = {
   async run({ values }) {
     if (typeof values.checkpoint !== 'string') throw new UserError('eval: --checkpoint F is required');
     if (typeof values.data === 'string' && typeof values.task === 'string') throw new UserError('eval: give one of --data F or --task NAME, not both');
-    await initEngine();
     const { ckpt, model } = loadModel(values.checkpoint);
     const cfg = ckpt.config;
     // Neither given: the checkpoint's own data, a task's held-out test split or its dataset file.
@@ -56,7 +54,7 @@ export const evalCommand: Command = {
       const outside = labels.filter((l) => !index.has(l)).length;
       if (outside > labels.length / 2) info(`eval: ${outside} of ${labels.length} labels in this data are outside the checkpoint's alphabet (it was trained on ${cfg.data ?? `task ${cfg.task}`}); the scores say little`);
       const targets = examples.map((e) => targetFromGraph(e.target, index));
-      const v = validate(model, examples, targets, cfg, hasTexts, cfg.batch_size);
+      const v = await validate(model, examples, targets, cfg, hasTexts, cfg.batch_size);
       const mon = computeMonitors({ epoch: 0, pairs: v.decoded.map((pred, i) => ({ pred, target: examples[i]!.target })), gedTimeoutMs: cfg.ged_timeout_ms, wlIterations: cfg.wl_iterations });
       const result = { examples: examples.length, lossMode: cfg.loss_mode, ...meanTerms(v.sums), exactMatch: mon.exactMatch, textExactMatch: v.textExactMatch, ged: mon.ged, gedLowerBound: mon.gedLowerBound, wl: mon.wl };
       if (values.json) out(JSON.stringify(result));
@@ -69,7 +67,7 @@ export const evalCommand: Command = {
         );
       return 0;
     } finally {
-      model.dispose();
+      await model.dispose();
     }
   },
 };

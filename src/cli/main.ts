@@ -8,10 +8,11 @@ import { predictCommand } from './predict.js';
 import { lossCommand } from './loss.js';
 import { wlCommand } from './wl.js';
 import { trainCommand } from './train.js';
+import { exportCommand } from './export.js';
 import { info, out } from './io.js';
 import { commandHelp, parseOptions, type Command } from './options.js';
 
-const COMMANDS: Command[] = [trainCommand, evalCommand, predictCommand, compareCommand, graphCommand, dataCommand, lossCommand, gedCommand, wlCommand];
+const COMMANDS: Command[] = [trainCommand, evalCommand, predictCommand, exportCommand, compareCommand, graphCommand, dataCommand, lossCommand, gedCommand, wlCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { graphToJson } from '../graph/io.js';
-import { initEngine } from '../model/engine.js';
 import { loadModel } from '../train/trainer.js';
 import { predictTexts } from '../train/predict.js';
 import { UserError } from '../util/errors.js';
@@ -20,12 +19,11 @@ export const predictCommand: Command = {
   async run({ values, positionals }) {
     if (typeof values.checkpoint !== 'string') throw new UserError('predict: --checkpoint F is required');
     // The checkpoint is read (and a missing or corrupt one reported) before anything waits on stdin.
-    await initEngine();
     const { ckpt, model } = loadModel(values.checkpoint);
     try {
       const texts = positionals.length > 0 ? positionals : readFileSync(0, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
       if (texts.length === 0) throw new UserError('predict: no input (give TEXT arguments or lines on stdin)');
-      const results = predictTexts({ ckpt, model }, texts);
+      const results = await predictTexts({ ckpt, model }, texts);
       results.forEach((r, i) => {
         if (r.input.length === 0) info(`predict: input ${i + 1} is empty; the model answers it anyway`);
         if (r.unknown.length > 0) info(`predict: input ${i + 1} has graphemes the model never saw in training (${r.unknown.map((l) => JSON.stringify(l)).join(', ')}); it reads them as one unknown label`);
@@ -34,7 +32,7 @@ export const predictCommand: Command = {
       out(lines.join('\n'));
       return 0;
     } finally {
-      model.dispose();
+      await model.dispose();
     }
   },
 };

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { initEngine } from '../model/engine.js';
 import { readCheckpoint } from '../train/checkpoint.js';
 import { loadTrainingData } from '../train/data.js';
 import { configToYaml, resolveTrainConfig, trainConfigSchema, type TrainConfig } from '../train/config.js';
@@ -134,6 +133,8 @@ export const trainCommand: Command = {
         throw new UserError(`train: --${flagName(k)} differs from the checkpoint (${JSON.stringify(resume.config[k as keyof TrainConfig])}); a resumed run keeps its config (only ${[...RESUMABLE_KEYS].map((x) => `--${flagName(x)}`).join(', ')} may change) — start a new run instead`);
       }
       const merged: Record<string, unknown> = { ...resume.config };
+      // Checkpoints written before the onnxruntime engine carry the data-parallel `workers` key it replaced.
+      delete merged['workers'];
       for (const k of RESUMABLE_KEYS) if (k in overrides) merged[k] = overrides[k];
       cfg = resolveTrainConfig({ flags: merged });
       outputDir = cfg.output ?? dirname(path);
@@ -155,7 +156,6 @@ export const trainCommand: Command = {
       out(configToYaml(cfg));
       return 0;
     }
-    await initEngine();
     const json = values.json === true;
     const summary = await train(cfg, outputDir, makeReporter(json), resume);
     const last = summary.metrics.at(-1) ?? null;

@@ -1,8 +1,8 @@
 export * from './alphabet.js';
 export * from './batch.js';
-export { initEngine, tensorCount } from './engine.js';
+export * from './forward.js';
 export * from './network.js';
 export * from './optimizer.js';
 export * from './step.js';
 export * from './decode.js';
-export * from './gradientPool.js';
+export { defaultThreads } from './runtime.js';

@@ -1,41 +1,23 @@
-import type { EdgeType } from '../graph/types.js';
-import type { SoftGraph, SoftGraphGradients } from '../loss/softGraph.js';
-import { Rng } from '../util/rng.js';
 import type { Graph } from '../graph/types.js';
+import type { SoftGraph, SoftGraphGradients } from '../loss/softGraph.js';
 import { alphabetIndex } from '../loss/softGraph.js';
-import { attention, feedForward, layerNorm, messageLayer } from './blocks.js';
+import { Rng } from '../util/rng.js';
 import { encodeBatch, type EncodedBatch } from './batch.js';
-import { sparseRows } from './sparse.js';
-import { matMul, tf } from './engine.js';
+import { forwardGraph, INPUT_NAMES, parameterShapes, type ForwardGraph, type ModelSpec } from './forward.js';
+import { backwardGraph } from './onnx/ops.js';
+import { resolveShape, type Value } from './onnx/graph.js';
+import { defaultThreads, EngineSession, type Feed } from './runtime.js';
 
-/** Everything that fixes the shapes of a model: saved with it, checked on load. */
-export interface ModelSpec {
-  alphabet: string[];
-  /** Edge types the encoder passes messages along. */
-  inputTypes: EdgeType[];
-  /** Edge types the model predicts (one matrix each). */
-  outputTypes: EdgeType[];
-  /** K: output slots. */
-  K: number;
-  d: number;
-  heads: number;
-  encoderLayers: number;
-  decoderLayers: number;
-  /** Position embeddings 0..maxPositions−1, plus one for "no position". */
-  maxPositions: number;
-}
-
-/** The model's output for a batch: probabilities, as tensors. */
-export interface ModelOutput {
-  exist: tf.Tensor2D; // [B, K]
-  labels: tf.Tensor3D; // [B, K, V]
-  edges: tf.Tensor4D; // [B, E, K, K]
-  /** Row i: slot i's distribution over the ranks 0..K−1 of the target's own order. */
-  positions: tf.Tensor3D; // [B, K, K]
-}
+export type { ModelSpec } from './forward.js';
 
 /** A batch loss on plain arrays: mean value over the batch and the gradient of that mean per example. */
 export type BatchLossFn = (preds: SoftGraph[]) => { value: number; gradients: SoftGraphGradients[] };
+
+/** A parameter: its shape and float32 values (row-major), owned by grapheme (the optimiser updates them in place). */
+export interface Parameter {
+  shape: number[];
+  data: Float32Array;
+}
 
 export interface SerializedTensor {
   shape: number[];
@@ -56,186 +38,163 @@ export function deserializeArray(t: SerializedTensor): Float32Array {
   return out;
 }
 
+export interface EngineOptions {
+  /** The engine's intra-op threads (default: `defaultThreads()`). */
+  threads?: number;
+}
+
+/** Backward graphs kept compiled at once (one per batch size and padded node count). */
+const BACKWARD_CACHE = 64;
+
 /**
- * The set-prediction graph transformer of the design: label + position embeddings, typed
- * message passing (separate weights per edge type and direction, residual, layer norm), one
- * global self-attention block; K learned slot queries decoded by cross-attention to the nodes,
- * self-attention among slots and a feed-forward block; heads for existence (sigmoid), label
- * (softmax) and one bilinear edge matrix per output edge type (sigmoid, zero diagonal).
+ * The model of `forward.ts` on onnxruntime: parameters in grapheme's own arrays, one compiled
+ * forward graph for every batch shape, and a backward graph compiled per (batch size, padded
+ * node count) on first use. A training step is two engine runs with the plain-TypeScript loss
+ * between them: the forward run returns the SoftGraph and the intermediates the backward needs,
+ * the backward run turns ∂loss/∂SoftGraph into ∂loss/∂every parameter.
  */
 export class GraphModel {
   readonly spec: ModelSpec;
-  readonly params = new Map<string, tf.Variable>();
+  readonly params = new Map<string, Parameter>();
+  readonly threads: number;
+  private readonly net: ForwardGraph;
+  /** Forward intermediates the backward graphs read (the forward graph returns them). */
+  private readonly saved: Value[];
+  private forwardSession: Promise<EngineSession> | null = null;
+  private readonly backward = new Map<string, Promise<EngineSession>>();
+  private readonly index: Map<string, number>;
 
-  constructor(spec: ModelSpec, seed: number) {
+  constructor(spec: ModelSpec, seed: number, options: EngineOptions = {}) {
     this.spec = spec;
-    const { d, K, encoderLayers, decoderLayers, maxPositions } = spec;
-    const V = spec.alphabet.length;
-    const D = 2 * spec.inputTypes.length;
+    this.threads = options.threads ?? defaultThreads();
+    this.index = alphabetIndex(spec.alphabet);
     const rng = new Rng(seed);
-    // Own RNG rather than tfjs initialisers: the same seed gives the same weights on every backend.
-    const normal = (name: string, shape: number[], std: number): void => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const v = new Float32Array(n);
-      for (let i = 0; i < n; i++) v[i] = std * rng.normal();
-      this.params.set(name, tf.variable(tf.tensor(v, shape), true, name));
-    };
-    const filled = (name: string, shape: number[], value: number): void => {
-      this.params.set(name, tf.variable(tf.fill(shape, value), true, name));
-    };
-    const linear = (name: string, din: number, dout: number): void => normal(name, [din, dout], 1 / Math.sqrt(din));
-    const norm = (name: string): void => {
-      filled(`${name}.gain`, [d], 1);
-      filled(`${name}.bias`, [d], 0);
-    };
-    const attention = (name: string): void => {
-      for (const w of ['Wq', 'Wk', 'Wv', 'Wo']) linear(`${name}.${w}`, d, d);
-      norm(`${name}.norm`);
-    };
-    const feedForward = (name: string): void => {
-      linear(`${name}.W1`, d, 2 * d);
-      filled(`${name}.b1`, [2 * d], 0);
-      linear(`${name}.W2`, 2 * d, d);
-      filled(`${name}.b2`, [d], 0);
-      norm(`${name}.norm`);
-    };
-    normal('embed.labels', [V, d], 1);
-    normal('embed.positions', [maxPositions + 1, d], 1);
-    for (let l = 0; l < encoderLayers; l++) {
-      linear(`enc${l}.Wself`, d, d);
-      if (D > 0) normal(`enc${l}.Wmsg`, [d, D * d], 1 / Math.sqrt(d));
-      filled(`enc${l}.bias`, [d], 0);
-      norm(`enc${l}.norm`);
+    // Own RNG, drawn in a fixed order: the same seed gives the same weights on every engine.
+    for (const p of parameterShapes(spec)) {
+      const n = p.shape.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(n);
+      if ('normal' in p.init) for (let i = 0; i < n; i++) data[i] = p.init.normal * rng.normal();
+      else data.fill(p.init.fill);
+      this.params.set(p.name, { shape: p.shape, data });
     }
-    attention('enc.attn');
-    feedForward('enc.ffn');
-    normal('dec.slots', [K, d], 0.1);
-    for (let l = 0; l < decoderLayers; l++) {
-      attention(`dec${l}.cross`);
-      attention(`dec${l}.self`);
-      feedForward(`dec${l}.ffn`);
+    this.net = forwardGraph(spec);
+    // Which intermediates the backward reads does not depend on the sizes: any binding tells.
+    this.saved = backwardGraph(this.net.graph, this.seeds(), this.net.params, { B: 1, N: 1 }).saved;
+    for (const v of this.saved) this.net.graph.output(v);
+  }
+
+  private seeds(): Value[] {
+    const o = this.net.outputs;
+    return [o.exist, o.labels, o.positions, ...o.edges];
+  }
+
+  private forwardRunner(): Promise<EngineSession> {
+    this.forwardSession ??= EngineSession.create(this.net.graph.encode({ name: 'grapheme-forward' }), { threads: this.threads });
+    return this.forwardSession;
+  }
+
+  private backwardRunner(B: number, N: number): Promise<EngineSession> {
+    const key = `${B}x${N}`;
+    let s = this.backward.get(key);
+    if (!s) {
+      if (this.backward.size >= BACKWARD_CACHE) {
+        const [oldest, session] = this.backward.entries().next().value as [string, Promise<EngineSession>];
+        this.backward.delete(oldest);
+        void session.then((x) => x.release());
+      }
+      const { graph } = backwardGraph(this.net.graph, this.seeds(), this.net.params, { B, N });
+      s = EngineSession.create(graph.encode({ name: 'grapheme-backward' }), { threads: this.threads });
+      this.backward.set(key, s);
     }
-    linear('head.Wexist', d, 1);
-    // Slots start present: an absent slot sits at the deletion dummy, where the envelope gradient
-    // only pushes its existence further down (measured: training from e ≈ 0.5 collapsed to an empty output).
-    filled('head.bexist', [1], 2);
-    linear('head.Wlabel', d, V);
-    filled('head.blabel', [V], 0);
-    // The rank head: it asks each slot's encoding to carry the position its target takes in the
-    // output's own order, which is what a bilinear sequential-edge head needs to join rank r to r + 1.
-    linear('head.Wpos', d, K);
-    filled('head.bpos', [K], 0);
-    for (const t of spec.outputTypes) {
-      // Edges start sparse and nearly uniform (p ≈ 0.12): dense random edges at initialisation
-      // make every existing slot expensive, and the loss then pushes all existence down.
-      normal(`head.${t}.Wa`, [d, d], 0.3 / Math.sqrt(d));
-      normal(`head.${t}.Wb`, [d, d], 0.3 / Math.sqrt(d));
-      filled(`head.${t}.bias`, [1], -2);
-    }
+    return s;
   }
 
-  private p(name: string): tf.Variable {
-    const v = this.params.get(name);
-    if (!v) throw new Error(`model has no parameter ${name}`);
-    return v;
-  }
-
-  /** x [B, N, din] · W [din, dout] as one 2-D product. */
-  private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const [B, N, din] = x.shape;
-    const W = this.p(name);
-    return matMul(tf.reshape(x, [B * N, din]), W).reshape([B, N, W.shape[1]!]);
-  }
-
-  private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    return layerNorm(x, this.p(`${name}.gain`), this.p(`${name}.bias`));
-  }
-
-  /** Multi-head attention of queries q over keys/values kv (null: self-attention); `bias` [B·heads, 1, Nk] hides padding. */
-  private attention(q: tf.Tensor3D, kv: tf.Tensor3D | null, bias: tf.Tensor | null, name: string): tf.Tensor3D {
-    return attention(q, kv, { q: this.p(`${name}.Wq`), k: this.p(`${name}.Wk`), v: this.p(`${name}.Wv`), o: this.p(`${name}.Wo`) }, this.spec.heads, bias);
-  }
-
-  private feedForward(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    return feedForward(x, this.p(`${name}.W1`), this.p(`${name}.b1`), this.p(`${name}.W2`), this.p(`${name}.b2`));
-  }
-
-  /** Forward pass on an encoded batch: one padded tensor pass for the whole batch. */
-  forward(batch: EncodedBatch): ModelOutput {
+  private feeds(batch: EncodedBatch): Record<string, Feed> {
     const { B, N, blocks: D } = batch;
-    const { d, K } = this.spec;
-    const mask = tf.tensor2d(batch.mask, [B, N]);
-    const mask3 = mask.reshape([B, N, 1]);
-    // Embedding lookups as one-hot products: the gradient of tf.gather needs a kernel
-    // (UnsortedSegmentSum) that the wasm backend does not have.
-    const oneHot = (idx: Int32Array, n: number): tf.Tensor2D => {
-      const h = new Float32Array(idx.length * n);
-      idx.forEach((k, i) => (h[i * n + k] = 1));
-      return tf.tensor2d(h, [idx.length, n]);
+    const feeds: Record<string, Feed> = {
+      [INPUT_NAMES.labels]: { data: BigInt64Array.from(batch.labels, (x) => BigInt(x)), dims: [B, N] },
+      [INPUT_NAMES.positions]: { data: BigInt64Array.from(batch.positions, (x) => BigInt(x)), dims: [B, N] },
+      [INPUT_NAMES.mask]: { data: batch.mask, dims: [B, N] },
     };
-    const V = this.spec.alphabet.length;
-    const P = this.spec.maxPositions + 1;
-    let x = tf.add(matMul(oneHot(batch.labels, V), this.p('embed.labels')), matMul(oneHot(batch.positions, P), this.p('embed.positions'))).reshape([B, N, d]) as tf.Tensor3D;
-    const adjacency = D > 0 ? sparseRows(batch.adjacency, B, N, D * N) : null;
-    for (let l = 0; l < this.spec.encoderLayers; l++) {
-      // All (type, direction) transforms in one product, then all messages over the adjacency's nonzeros.
-      const messages = messageLayer(x, this.p(`enc${l}.Wself`), this.p(`enc${l}.bias`), adjacency ? this.p(`enc${l}.Wmsg`) : null, adjacency);
-      x = tf.mul(this.layerNorm(tf.add(x, messages), `enc${l}.norm`), mask3);
-    }
-    // One score bias for every attention over the nodes: −1e9 at padding, per head.
-    const h = this.spec.heads;
-    const padding = tf.mul(tf.sub(1, mask), -1e9).reshape([B, 1, 1, N]).tile([1, h, 1, 1]).reshape([B * h, 1, N]);
-    x = this.layerNorm(tf.add(x, this.attention(x, null, padding, 'enc.attn')), 'enc.attn.norm');
-    x = tf.mul(this.layerNorm(tf.add(x, this.feedForward(x, 'enc.ffn')), 'enc.ffn.norm'), mask3);
-    // Slot k starts from a learned query plus the encoding of input node k (zero past the input):
-    // slots begin distinct and tied to input nodes. A permutation-invariant loss cannot break the
-    // symmetry between interchangeable slots by itself: with learned queries alone, the structural
-    // loss drove every existence to zero on reverse (measured); seeded, it trains.
-    const seeds = N >= K ? tf.slice(x, [0, 0, 0], [B, K, d]) : tf.concat([x, tf.zeros([B, K - N, d])], 1);
-    let z = tf.add(seeds, this.p('dec.slots').reshape([1, K, d])) as tf.Tensor3D;
-    for (let l = 0; l < this.spec.decoderLayers; l++) {
-      z = this.layerNorm(tf.add(z, this.attention(z, x, padding, `dec${l}.cross`)), `dec${l}.cross.norm`);
-      z = this.layerNorm(tf.add(z, this.attention(z, null, null, `dec${l}.self`)), `dec${l}.self.norm`);
-      z = this.layerNorm(tf.add(z, this.feedForward(z, `dec${l}.ffn`)), `dec${l}.ffn.norm`);
-    }
-    const exist = tf.sigmoid(tf.add(this.linear(z, 'head.Wexist'), this.p('head.bexist'))).reshape([B, K]) as tf.Tensor2D;
-    const labels = tf.softmax(tf.add(this.linear(z, 'head.Wlabel'), this.p('head.blabel'))) as tf.Tensor3D;
-    const offDiagonal = tf.sub(1, tf.eye(K)).reshape([1, K, K]);
-    const edgeList = this.spec.outputTypes.map((t) => {
-      const a = this.linear(z, `head.${t}.Wa`);
-      const b = tf.transpose(this.linear(z, `head.${t}.Wb`), [0, 2, 1]);
-      return tf.mul(tf.sigmoid(tf.add(tf.mul(matMul(a, b), 1 / Math.sqrt(d)), this.p(`head.${t}.bias`))), offDiagonal);
-    });
-    const edges = (edgeList.length > 0 ? tf.stack(edgeList, 1) : tf.zeros([B, 0, K, K])) as tf.Tensor4D;
-    const positions = tf.softmax(tf.add(this.linear(z, 'head.Wpos'), this.p('head.bpos'))) as tf.Tensor3D;
-    return { exist, labels, edges, positions };
+    if (D > 0) feeds[INPUT_NAMES.adjacency] = { data: batch.adjacency, dims: [B, N, D * N] };
+    for (const [name, p] of this.params) feeds[name] = { data: p.data, dims: p.shape };
+    return feeds;
   }
 
-  /** Predictions for input graphs as plain SoftGraphs (Float64), in padded batches of `batchSize`; no gradient tape. */
-  predictGraphs(graphs: readonly Graph[], batchSize = 32): SoftGraph[] {
-    this.index ??= alphabetIndex(this.spec.alphabet);
+  private outputNames(): string[] {
+    return this.seeds().map((v) => v.name);
+  }
+
+  /** Forward pass on an encoded batch: the per-example SoftGraphs (Float64 copies). */
+  async forward(batch: EncodedBatch): Promise<SoftGraph[]> {
+    const out = await (await this.forwardRunner()).run(this.feeds(batch), this.outputNames());
+    return this.softGraphs(batch.B, out);
+  }
+
+  private softGraphs(B: number, out: Record<string, Float32Array>): SoftGraph[] {
+    const o = this.net.outputs;
+    return softGraphsFrom(this.spec, B, out[o.exist.name]!, out[o.labels.name]!, o.edges.map((e) => out[e.name]!), out[o.positions.name]!);
+  }
+
+  /** Forward, the loss and backward on one encoded batch: the mean loss and ∂loss/∂every parameter, as plain arrays. */
+  async gradients(batch: EncodedBatch, lossFn: BatchLossFn): Promise<{ value: number; grads: Record<string, Float32Array> }> {
+    const { B, N } = batch;
+    const backward = this.backwardRunner(B, N);
+    const feeds = this.feeds(batch);
+    const out = await (await this.forwardRunner()).run(feeds, [...this.outputNames(), ...this.saved.map((v) => v.name)]);
+    const r = lossFn(this.softGraphs(B, out));
+    const o = this.net.outputs;
+    const { K } = this.spec;
+    const L = this.spec.alphabet.length;
+    const dExist = new Float32Array(B * K);
+    const dLabels = new Float32Array(B * K * L);
+    const dPositions = new Float32Array(B * K * K);
+    const dEdges = this.spec.outputTypes.map(() => new Float32Array(B * K * K));
+    r.gradients.forEach((g, b) => {
+      dExist.set(g.exist, b * K);
+      dLabels.set(g.labels, b * K * L);
+      if (g.positions) dPositions.set(g.positions, b * K * K);
+      this.spec.outputTypes.forEach((t, e) => {
+        const m = g.edges[t];
+        if (m) dEdges[e]!.set(m, b * K * K);
+      });
+    });
+    feeds[`grad:${o.exist.name}`] = { data: dExist, dims: [B, K] };
+    feeds[`grad:${o.labels.name}`] = { data: dLabels, dims: [B, K, L] };
+    feeds[`grad:${o.positions.name}`] = { data: dPositions, dims: [B, K, K] };
+    o.edges.forEach((e, k) => (feeds[`grad:${e.name}`] = { data: dEdges[k]!, dims: [B, K, K] }));
+    for (const v of this.saved) feeds[v.name] = { data: out[v.name]!, dims: resolveShape(v.shape, { B, N }) };
+    const session = await backward;
+    const wanted = new Set(session.inputNames);
+    for (const name of Object.keys(feeds)) if (!wanted.has(name)) delete feeds[name];
+    const grads = await session.run(feeds, [...this.params.keys()].map((n) => `grad:${n}`));
+    const byName: Record<string, Float32Array> = {};
+    for (const name of this.params.keys()) byName[name] = grads[`grad:${name}`]!;
+    return { value: r.value, grads: byName };
+  }
+
+  /** Predictions for input graphs as plain SoftGraphs (Float64), in padded batches of `batchSize`. */
+  async predictGraphs(graphs: readonly Graph[], batchSize = 32): Promise<SoftGraph[]> {
     const out: SoftGraph[] = [];
-    for (let b = 0; b < graphs.length; b += batchSize) out.push(...this.predict(encodeBatch(graphs.slice(b, b + batchSize), this.index, this.spec.inputTypes, this.spec.maxPositions)));
+    for (let b = 0; b < graphs.length; b += batchSize) out.push(...(await this.forward(this.encode(graphs.slice(b, b + batchSize)))));
     return out;
   }
 
-  private index: Map<string, number> | undefined;
+  /** Input graphs as one padded batch for this model. */
+  encode(graphs: readonly Graph[]): EncodedBatch {
+    return encodeBatch(graphs, this.index, this.spec.inputTypes, this.spec.maxPositions);
+  }
 
-  /** Predictions for one encoded batch. */
-  private predict(batch: EncodedBatch): SoftGraph[] {
-    const [e, l, g, q] = tf.tidy(() => {
-      const o = this.forward(batch);
-      return [o.exist, o.labels, o.edges, o.positions];
-    });
-    const out = softGraphsFrom(this.spec, batch.B, e!.dataSync() as Float32Array, l!.dataSync() as Float32Array, g!.dataSync() as Float32Array, q!.dataSync() as Float32Array);
-    tf.dispose([e!, l!, g!, q!]);
-    return out;
+  /** The trained network as a standalone ONNX model: weights as initialisers, inputs and outputs as in the README's "ONNX export". */
+  exportOnnx(metadata: Record<string, string>): Uint8Array {
+    const weights = new Map([...this.params].map(([name, p]) => [name, p.data]));
+    return forwardGraph(this.spec).graph.encode({ name: 'grapheme', docString: 'grapheme set-prediction graph transformer: input graphs → SoftGraph probabilities', metadata, weights });
   }
 
   /** Every parameter as plain arrays (for checkpoints), in a fixed order. */
   exportWeights(): Record<string, SerializedTensor> {
     const out: Record<string, SerializedTensor> = {};
-    for (const [name, v] of this.params) out[name] = serializeArray(v.shape, v.dataSync() as Float32Array);
+    for (const [name, p] of this.params) out[name] = serializeArray(p.shape, p.data);
     return out;
   }
 
@@ -243,38 +202,48 @@ export class GraphModel {
   importWeights(w: Record<string, SerializedTensor>): void {
     const names = Object.keys(w);
     if (names.length !== this.params.size) throw new Error(`checkpoint has ${names.length} parameters, the model has ${this.params.size}`);
-    for (const [name, v] of this.params) {
+    for (const [name, p] of this.params) {
       const t = w[name];
       if (!t) throw new Error(`checkpoint lacks parameter ${name}`);
-      if (JSON.stringify(t.shape) !== JSON.stringify(v.shape)) throw new Error(`parameter ${name} has shape ${JSON.stringify(t.shape)} in the checkpoint, ${JSON.stringify(v.shape)} in the model`);
-      v.assign(tf.tensor(deserializeArray(t), v.shape));
+      if (JSON.stringify(t.shape) !== JSON.stringify(p.shape)) throw new Error(`parameter ${name} has shape ${JSON.stringify(t.shape)} in the checkpoint, ${JSON.stringify(p.shape)} in the model`);
+      p.data.set(deserializeArray(t));
+    }
+  }
+
+  /** Copy plain-array weights (by parameter name) into the model. */
+  setWeights(weights: Record<string, Float32Array>): void {
+    for (const [name, p] of this.params) {
+      const w = weights[name];
+      if (!w || w.length !== p.data.length) throw new Error(`weights lack ${name} or have the wrong size`);
+      p.data.set(w);
     }
   }
 
   parameterCount(): number {
     let n = 0;
-    for (const v of this.params.values()) n += v.size;
+    for (const p of this.params.values()) n += p.data.length;
     return n;
   }
 
-  dispose(): void {
-    for (const v of this.params.values()) v.dispose();
-    this.params.clear();
+  /** Release the compiled graphs. */
+  async dispose(): Promise<void> {
+    const sessions = [this.forwardSession, ...this.backward.values()].filter((s): s is Promise<EngineSession> => s !== null);
+    this.forwardSession = null;
+    this.backward.clear();
+    await Promise.all(sessions.map(async (s) => (await s).release()));
   }
 }
 
-/** Split batched model outputs into per-example SoftGraphs (Float64 copies for the loss kernels). */
-export function softGraphsFrom(spec: Pick<ModelSpec, 'K' | 'alphabet' | 'outputTypes'>, B: number, exist: Float32Array, labels: Float32Array, edges: Float32Array, positions: Float32Array | null): SoftGraph[] {
+/** Split batched model outputs into per-example SoftGraphs (Float64 copies for the loss kernels); `edges` has one [B,K,K] array per output type. */
+export function softGraphsFrom(spec: Pick<ModelSpec, 'K' | 'alphabet' | 'outputTypes'>, B: number, exist: Float32Array, labels: Float32Array, edges: Float32Array[], positions: Float32Array | null): SoftGraph[] {
   const { K } = spec;
   const L = spec.alphabet.length;
-  const E = spec.outputTypes.length;
   const out: SoftGraph[] = [];
   for (let b = 0; b < B; b++) {
     const g: SoftGraph = { K, L, exist: Float64Array.from(exist.subarray(b * K, (b + 1) * K)), labels: Float64Array.from(labels.subarray(b * K * L, (b + 1) * K * L)), edges: {} };
     if (positions) g.positions = Float64Array.from(positions.subarray(b * K * K, (b + 1) * K * K));
     spec.outputTypes.forEach((t, e) => {
-      const off = (b * E + e) * K * K;
-      g.edges[t] = Float64Array.from(edges.subarray(off, off + K * K));
+      g.edges[t] = Float64Array.from(edges[e]!.subarray(b * K * K, (b + 1) * K * K));
     });
     out.push(g);
   }

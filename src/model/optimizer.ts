@@ -1,5 +1,4 @@
-import { tf } from './engine.js';
-import { deserializeArray, serializeArray, type SerializedTensor } from './network.js';
+import { deserializeArray, serializeArray, type Parameter, type SerializedTensor } from './network.js';
 
 export interface AdamWSettings {
   beta1: number;
@@ -16,12 +15,11 @@ export interface OptimizerState {
 }
 
 /**
- * AdamW over named tfjs variables, as one pass over plain Float32Array buffers per parameter.
- * Written here rather than tf.train.adam because checkpoints need its moments as plain arrays
- * (exact resume), the weight decay must be decoupled and limited to weight matrices, and the
- * learning rate changes every step. The update runs in JavaScript, not as tfjs ops: about ten ops
- * per parameter tensor (73 of them) cost 15.6 ms per step on the wasm backend, the same arithmetic
- * on the buffers a fraction of that (bench/train measures the step).
+ * AdamW over the model's parameter arrays, updated in place, one pass per parameter. Written here
+ * because checkpoints need its moments as plain arrays (exact resume), the weight decay must be
+ * decoupled and limited to weight matrices, and the learning rate changes every step; the
+ * weights live in grapheme's arrays and are fed to the engine on each run, so the update never
+ * crosses into the engine (bench/step measures its share of a step).
  */
 export class AdamW {
   step = 0;
@@ -31,12 +29,12 @@ export class AdamW {
   private readonly decayed = new Set<string>();
 
   constructor(
-    private readonly params: Map<string, tf.Variable>,
+    private readonly params: Map<string, Parameter>,
     private readonly s: AdamWSettings,
   ) {
     for (const [name, p] of params) {
-      this.m.set(name, new Float32Array(p.size));
-      this.v.set(name, new Float32Array(p.size));
+      this.m.set(name, new Float32Array(p.data.length));
+      this.v.set(name, new Float32Array(p.data.length));
       if (/\.W[a-z0-9]*$/i.test(name)) this.decayed.add(name);
     }
   }
@@ -52,7 +50,7 @@ export class AdamW {
       if (!g) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      const w = Float32Array.from(p.dataSync() as Float32Array);
+      const w = p.data;
       const wd = this.decayed.has(name) ? weightDecay : 0;
       for (let k = 0; k < w.length; k++) {
         const gk = g[k]! * scale;
@@ -60,10 +58,6 @@ export class AdamW {
         const vk = (v[k] = beta2 * v[k]! + (1 - beta2) * gk * gk);
         w[k] -= lr * (mk / c1 / (Math.sqrt(vk / c2) + epsilon) + wd * w[k]!);
       }
-      // assign shares the new tensor's data; the tensor object itself is ours to free.
-      const t = tf.tensor(w, p.shape);
-      p.assign(t);
-      t.dispose();
     }
   }
 
@@ -84,7 +78,4 @@ export class AdamW {
       }
     }
   }
-
-  /** Nothing to free: the moments are plain arrays (kept for callers that pair it with model.dispose()). */
-  dispose(): void {}
 }

@@ -43,7 +43,7 @@ export const trainKeysSchema = z.object({
   monitor_examples: z.number().int().min(1).default(200).describe('validation examples the GED/WL monitors score each epoch'),
   ged_timeout_ms: z.number().min(0).default(20).describe('exact GED time budget per pair; past it the bracket is reported'),
   wl_iterations: z.number().int().min(0).max(100).default(3).describe('WL iterations of the similarity monitor'),
-  workers: z.number().int().min(1).max(16).default(1).describe('threads that share each batch (data parallelism; results depend on the count, never on timing)'),
+  threads: z.number().int().min(1).max(64).default(1).describe("the engine's intra-op threads (1: measured fastest at the built-in sizes on 2 cores, bench/step)"),
   max_bad_steps: z.number().int().min(1).default(20).describe('stop after this many consecutive steps with NaN/Inf loss or gradients'),
   output: z.string().min(1).nullable().default(null).describe('output directory (default runs/<task>-<loss mode>-<time>)'),
 });

@@ -17,7 +17,7 @@ export interface TextPrediction {
  * Run a loaded checkpoint's model (`loadModel`) on texts: each becomes a graph with the builder
  * the model was trained with, goes through the model in batches, and comes back decoded.
  */
-export function predictTexts(loaded: { ckpt: Checkpoint; model: GraphModel }, texts: readonly string[]): TextPrediction[] {
+export async function predictTexts(loaded: { ckpt: Checkpoint; model: GraphModel }, texts: readonly string[]): Promise<TextPrediction[]> {
   const { ckpt, model } = loaded;
   const cfg = ckpt.config;
   const builders = buildersOf(cfg);
@@ -28,7 +28,7 @@ export function predictTexts(loaded: { ckpt: Checkpoint; model: GraphModel }, te
     if (g.nodes.length > cfg.max_input_nodes) throw new UserError(`input ${i + 1} has ${g.nodes.length} graphemes, more than the model's max_input_nodes ${cfg.max_input_nodes}`);
     return g;
   });
-  return model.predictGraphs(graphs, cfg.batch_size).map((p, i) => {
+  return (await model.predictGraphs(graphs, cfg.batch_size)).map((p, i) => {
     const graph = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
     return { input: texts[i]!, text: graphToText(graph, builders.target), graph, unknown: [...new Set(graphs[i]!.nodes.map((n) => n.label).filter((l) => !known.has(l)))] };
   });

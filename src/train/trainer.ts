@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { graphToText } from '../graph/builders.js';
 import type { Example } from '../data/records.js';
 import { alphabetIndex, targetFromGraph, type TargetGraph } from '../loss/softGraph.js';
-import { AdamW, GradientPool, GraphModel, buildAlphabet, decodeSoftGraph, encodeBatch, shardedTrainStep, trainStep, type ModelSpec } from '../model/index.js';
+import { AdamW, GraphModel, buildAlphabet, decodeSoftGraph, encodeBatch, trainStep, type ModelSpec } from '../model/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, scoreExample, type TermSums } from '../loss/batch.js';
@@ -42,7 +42,7 @@ export interface TrainSummary {
 const CHECKPOINT_FILE = 'checkpoint.ckpt';
 
 /** Keys that may differ between a checkpoint and the run resuming it. */
-export const RESUMABLE_KEYS: ReadonlySet<string> = new Set(['epochs', 'patience', 'output']);
+export const RESUMABLE_KEYS: ReadonlySet<string> = new Set(['epochs', 'patience', 'output', 'threads']);
 
 /** The model's fixed shapes for a config and its data: alphabet and edge types come from the data. */
 function modelSpecFor(cfg: TrainConfig, data: TrainingData): ModelSpec {
@@ -84,11 +84,11 @@ export function checkpointPath(pathOrDir: string): string {
 }
 
 /** Load a checkpoint's model for evaluation or prediction. */
-export function loadModel(path: string): { ckpt: Checkpoint; model: GraphModel } {
+export function loadModel(path: string, options: { threads?: number } = {}): { ckpt: Checkpoint; model: GraphModel } {
   const ckpt = readCheckpoint(checkpointPath(path));
   let model: GraphModel;
   try {
-    model = new GraphModel(ckpt.spec, ckpt.config.seed);
+    model = new GraphModel(ckpt.spec, ckpt.config.seed, options);
     model.importWeights(ckpt.weights);
   } catch (err) {
     throw new UserError(`${path}: checkpoint does not fit its model (${err instanceof Error ? err.message : String(err)})`);
@@ -97,12 +97,12 @@ export function loadModel(path: string): { ckpt: Checkpoint; model: GraphModel }
 }
 
 /** Validation of one model state on a set of examples: loss terms, decoded graphs, text exact match. */
-export function validate(model: GraphModel, examples: readonly Example[], targets: readonly TargetGraph[], cfg: TrainConfig, hasTexts: boolean, batchSize: number) {
+export async function validate(model: GraphModel, examples: readonly Example[], targets: readonly TargetGraph[], cfg: TrainConfig, hasTexts: boolean, batchSize: number) {
   const lossCfg = lossConfigOf(cfg);
   const builder = buildersOf(cfg).target;
   const sums = emptySums();
   let textHits = 0;
-  const decoded = model.predictGraphs(examples.map((e) => e.input), batchSize).map((p, i) => {
+  const decoded = (await model.predictGraphs(examples.map((e) => e.input), batchSize)).map((p, i) => {
     scoreExample(p, targets[i]!, lossCfg, sums);
     const g = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
     const want = examples[i]!.targetText;
@@ -126,7 +126,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
     const unknown = data.stages.flatMap((s) => [...s.train, ...s.val]).flatMap((e) => e.target.nodes).find((n) => !index.has(n.label));
     if (unknown) throw new UserError(`the data has label ${JSON.stringify(unknown.label)} that the checkpoint's alphabet lacks; it was trained on other data`);
   }
-  const model = new GraphModel(spec, cfg.seed);
+  const model = new GraphModel(spec, cfg.seed, { threads: cfg.threads });
   const optimizer = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.adam_epsilon, weightDecay: cfg.weight_decay });
   const state: TrainerState = resume ? structuredClone(resume.trainer) : freshState(cfg);
   const metrics: EpochMetrics[] = resume ? [...resume.metrics] : [];
@@ -146,8 +146,6 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
   const targetsOf = (xs: readonly Example[]): TargetGraph[] => xs.map((e) => targetFromGraph(e.target, index));
   const stageTargets = data.stages.map((s) => ({ train: targetsOf(s.train), val: targetsOf(s.val) }));
   const monitors = new MonitorPool();
-  // Data parallelism: the main thread and workers − 1 worker threads each take a shard of every batch.
-  const pool = cfg.workers > 1 ? new GradientPool(spec, cfg.seed, cfg.workers - 1) : null;
   const parameters = model.parameterCount();
 
   for (const n of data.notes) reporter.note(n);
@@ -194,9 +192,9 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
     });
   };
   /** Validate the current model, record the epoch's known part and send its graphs to the monitors. */
-  const validateEpoch = (record: Omit<PendingEpoch, 'val'>): PendingEpoch => {
+  const validateEpoch = async (record: Omit<PendingEpoch, 'val'>): Promise<PendingEpoch> => {
     const stage = data.stages[state.levelIndex]!;
-    const v = validate(model, stage.val, stageTargets[state.levelIndex]!.val, cfg, data.hasTexts, cfg.batch_size);
+    const v = await validate(model, stage.val, stageTargets[state.levelIndex]!.val, cfg, data.hasTexts, cfg.batch_size);
     const full: PendingEpoch = { ...record, val: { ...meanTerms(v.sums), textExactMatch: v.textExactMatch } };
     pending = { record: full, promise: monitors.run({ epoch: record.epoch, pairs: monitorPairs(v.decoded, stage.val), gedTimeoutMs: cfg.ged_timeout_ms, wlIterations: cfg.wl_iterations }) };
     return full;
@@ -206,7 +204,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
   // model state is the same, so the numbers are too) and let the monitors finish it.
   if (resume && state.pendingMonitorEpoch !== null && state.pendingRecord) {
     const { val: _val, ...known } = state.pendingRecord;
-    state.pendingRecord = validateEpoch(known);
+    state.pendingRecord = await validateEpoch(known);
   }
 
   const stepsPerEpoch = (): number => Math.ceil(data.stages[state.levelIndex]!.train.length / cfg.batch_size);
@@ -235,9 +233,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
         lr = learningRate(state.step, totalSteps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio);
         const before = { ...sums };
         const previous = idx.map((i) => ({ matching: state.matchings[i] ?? null }));
-        const outcome = pool
-          ? await shardedTrainStep(model, optimizer, pool, idx.map((i) => stage.train[i]!.input), idx.map((i) => targets[i]!), lossCfg, sums, previous, lr, cfg.grad_clip)
-          : trainStep(model, optimizer, encodeBatch(idx.map((i) => stage.train[i]!.input), index, spec.inputTypes, spec.maxPositions), batchLoss(idx.map((i) => targets[i]!), lossCfg, sums, previous), lr, cfg.grad_clip);
+        const outcome = await trainStep(model, optimizer, encodeBatch(idx.map((i) => stage.train[i]!.input), index, spec.inputTypes, spec.maxPositions), batchLoss(idx.map((i) => targets[i]!), lossCfg, sums, previous), lr, cfg.grad_clip);
         if (!outcome.skipped) idx.forEach((i, b) => (state.matchings[i] = previous[b]!.matching));
         if (outcome.skipped) {
           // The batch's terms are not part of the epoch's means: no update was made from them.
@@ -295,7 +291,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
       state.partialSeconds = 0;
       await finishPending();
       const tv = performance.now();
-      const pendingRecord = validateEpoch({ ...record });
+      const pendingRecord = await validateEpoch({ ...record });
       pendingRecord.seconds += (performance.now() - tv) / 1000;
       state.pendingRecord = pendingRecord;
       state.pendingMonitorEpoch = record.epoch;
@@ -334,9 +330,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await monitors.close();
-    await pool?.close();
-    optimizer.dispose();
-    model.dispose();
+    await model.dispose();
   }
   if (state.stopReason) reporter.note(state.stopReason);
   return { outputDir, checkpoint: ckptPath, epochs: state.epoch, stopReason: state.stopReason ?? '', interrupted, parameters, metrics, seconds: (performance.now() - t0) / 1000 };

@@ -1,5 +1,5 @@
 import { tf } from './engine.js';
-import { softGraphsFrom, type BatchLossFn, type ModelSpec } from './network.js';
+import { softGraphsFrom, type BatchLossFn, type ModelSpec } from '../model/network.js';
 
 /** Pack per-example gradients into the batched layouts of exist [B,K], labels [B,K,V], edges [B,E,K,K] and positions [B,K,K]. */
 function packGradients(spec: LossSpec, grads: ReturnType<BatchLossFn>['gradients']): [Float32Array, Float32Array, Float32Array, Float32Array] {
@@ -38,7 +38,15 @@ export function lossOp(spec: LossSpec, lossFn: BatchLossFn): (exist: tf.Tensor, 
     const inputs = args.slice(0, -1) as tf.Tensor[];
     const [exist, labels, edges, positions] = inputs as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
     const B = exist.shape[0]!;
-    const preds = softGraphsFrom(spec, B, exist.dataSync() as Float32Array, labels.dataSync() as Float32Array, edges.dataSync() as Float32Array, positions ? (positions.dataSync() as Float32Array) : null);
+    const K = spec.K;
+    const all = edges.dataSync() as Float32Array;
+    // [B, E, K, K] → one [B, K, K] array per edge type.
+    const perType = spec.outputTypes.map((_, e) => {
+      const m = new Float32Array(B * K * K);
+      for (let b = 0; b < B; b++) m.set(all.subarray((b * spec.outputTypes.length + e) * K * K, (b * spec.outputTypes.length + e + 1) * K * K), b * K * K);
+      return m;
+    });
+    const preds = softGraphsFrom(spec, B, exist.dataSync() as Float32Array, labels.dataSync() as Float32Array, perType, positions ? (positions.dataSync() as Float32Array) : null);
     const r = lossFn(preds);
     const grads = packGradients(spec, r.gradients);
     return { value: tf.scalar(r.value), gradFunc: (dy: tf.Tensor) => inputs.map((x, k) => tf.mul(dy, tf.tensor(grads[k]!, x.shape))) };
