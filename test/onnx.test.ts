@@ -11,7 +11,7 @@ import { batchLoss, emptySums } from '../src/loss/batch.js';
 import type { LossConfig } from '../src/loss/config.js';
 import { alphabetIndex, targetFromGraph } from '../src/loss/softGraph.js';
 import { GraphModel, INPUT_NAMES, deserializeArray, type ModelSpec, type SerializedTensor } from '../src/model/index.js';
-import { OnnxGraph, type Value } from '../src/model/onnx/graph.js';
+import { OnnxGraph, resolveShape, type Value } from '../src/model/onnx/graph.js';
 import * as op from '../src/model/onnx/ops.js';
 import { DataType } from '../src/model/onnx/proto.js';
 import { EngineSession } from '../src/model/runtime.js';
@@ -40,7 +40,7 @@ async function checkRule(name: string, build: (g: OnnxGraph, ps: Value[]) => Val
   const rng = new Rng(shapes.length * 31 + name.length);
   const values = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => (options.positive ? 0.5 + rng.next() : rng.normal())));
   const feeds = (vs: Float32Array[]) => Object.fromEntries(vs.map((v, i) => [`p${i}`, { data: v, dims: shapes[i]! }]));
-  const ydims = y.shape.map((d) => (typeof d === 'number' ? d : binding[d as 'B' | 'N']));
+  const ydims = resolveShape(y.shape, binding);
   const r = Float32Array.from({ length: ydims.reduce((a, b) => a * b, 1) }, () => rng.normal());
   const objective = async (vs: Float32Array[]): Promise<number> => {
     const out = (await fwd.run(feeds(vs), [y.name]))[y.name]!;
@@ -50,7 +50,7 @@ async function checkRule(name: string, build: (g: OnnxGraph, ps: Value[]) => Val
   };
   const out = await fwd.run(feeds(values), [y.name, ...saved.map((v) => v.name)]);
   const bfeeds: Record<string, { data: Float32Array; dims: number[] }> = { ...feeds(values), [`grad:${y.name}`]: { data: r, dims: ydims } };
-  for (const v of saved) bfeeds[v.name] = { data: out[v.name]!, dims: v.shape.map((d) => (typeof d === 'number' ? d : binding[d as 'B' | 'N'])) };
+  for (const v of saved) bfeeds[v.name] = { data: out[v.name]!, dims: resolveShape(v.shape, binding) };
   for (const k of Object.keys(bfeeds)) if (!bwd.inputNames.includes(k)) delete bfeeds[k];
   const grads = await bwd.run(bfeeds, ps.map((p) => `grad:${p.name}`));
   for (let i = 0; i < ps.length; i++) {

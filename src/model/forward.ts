@@ -1,5 +1,5 @@
 import type { EdgeType } from '../graph/types.js';
-import { OnnxGraph, type Value } from './onnx/graph.js';
+import { OnnxGraph, type Dim, type Value } from './onnx/graph.js';
 import * as op from './onnx/ops.js';
 import { DataType } from './onnx/proto.js';
 
@@ -122,14 +122,14 @@ export function forwardGraph(spec: ModelSpec): ForwardGraph {
   // One score bias for every attention over the nodes: −1e9 at padding, broadcast over heads and queries.
   const padding = op.plain.reshape(g, op.plain.mul(g, op.plain.sub(g, g.scalar(1), mask), g.scalar(-1e9)), [0, 1, 1, -1], ['B', 1, 1, 'N']);
   /** [B, n, d] → [B, heads, n, dh]. */
-  const split = (x: Value, n: string | number, perm: number[]): Value => op.transpose(g, op.reshape(g, x, [0, 0, heads, dh], ['B', n, heads, dh]), perm);
+  const split = (x: Value, n: Dim, perm: number[]): Value => op.transpose(g, op.reshape(g, x, [0, 0, heads, dh], ['B', n, heads, dh]), perm);
   const attention = (q: Value, kv: Value | null, bias: Value | null, name: string): Value => {
     const nq = q.shape[1]!;
     const source = kv ?? q;
     const nk = source.shape[1]!;
-    const Q = split(linear(q, `${name}.Wq`), nq as string, [0, 2, 1, 3]);
-    const Kt = split(linear(source, `${name}.Wk`), nk as string, [0, 2, 3, 1]);
-    const Vh = split(linear(source, `${name}.Wv`), nk as string, [0, 2, 1, 3]);
+    const Q = split(linear(q, `${name}.Wq`), nq, [0, 2, 1, 3]);
+    const Kt = split(linear(source, `${name}.Wk`), nk, [0, 2, 3, 1]);
+    const Vh = split(linear(source, `${name}.Wv`), nk, [0, 2, 1, 3]);
     let scores = op.mul(g, op.matmul(g, Q, Kt), g.scalar(1 / Math.sqrt(dh)));
     if (bias) scores = op.add(g, scores, bias);
     const A = op.softmax(g, scores);

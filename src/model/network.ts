@@ -210,15 +210,6 @@ export class GraphModel {
     }
   }
 
-  /** Copy plain-array weights (by parameter name) into the model. */
-  setWeights(weights: Record<string, Float32Array>): void {
-    for (const [name, p] of this.params) {
-      const w = weights[name];
-      if (!w || w.length !== p.data.length) throw new Error(`weights lack ${name} or have the wrong size`);
-      p.data.set(w);
-    }
-  }
-
   parameterCount(): number {
     let n = 0;
     for (const p of this.params.values()) n += p.data.length;

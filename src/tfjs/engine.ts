@@ -14,9 +14,4 @@ export function initEngine(): Promise<void> {
   return ready;
 }
 
-/** Live tfjs tensors (for leak checks). */
-export function tensorCount(): number {
-  return tf.memory().numTensors;
-}
-
 export { tf };

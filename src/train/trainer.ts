@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { graphToText } from '../graph/builders.js';
 import type { Example } from '../data/records.js';
 import { alphabetIndex, targetFromGraph, type TargetGraph } from '../loss/softGraph.js';
-import { AdamW, GraphModel, buildAlphabet, decodeSoftGraph, encodeBatch, trainStep, type ModelSpec } from '../model/index.js';
+import { AdamW, GraphModel, buildAlphabet, decodeSoftGraph, trainStep, type ModelSpec } from '../model/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, scoreExample, type TermSums } from '../loss/batch.js';
@@ -233,7 +233,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
         lr = learningRate(state.step, totalSteps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio);
         const before = { ...sums };
         const previous = idx.map((i) => ({ matching: state.matchings[i] ?? null }));
-        const outcome = await trainStep(model, optimizer, encodeBatch(idx.map((i) => stage.train[i]!.input), index, spec.inputTypes, spec.maxPositions), batchLoss(idx.map((i) => targets[i]!), lossCfg, sums, previous), lr, cfg.grad_clip);
+        const outcome = await trainStep(model, optimizer, model.encode(idx.map((i) => stage.train[i]!.input)), batchLoss(idx.map((i) => targets[i]!), lossCfg, sums, previous), lr, cfg.grad_clip);
         if (!outcome.skipped) idx.forEach((i, b) => (state.matchings[i] = previous[b]!.matching));
         if (outcome.skipped) {
           // The batch's terms are not part of the epoch's means: no update was made from them.

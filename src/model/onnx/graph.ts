@@ -56,10 +56,6 @@ export class OnnxGraph {
     this.outputs.push({ name: v.name, type: v.type, dims: [...v.shape] });
   }
 
-  hasOutput(name: string): boolean {
-    return this.outputNames.has(name);
-  }
-
   /** A float32 constant (an initialiser), shared between uses with the same values and shape. */
   floats(values: ArrayLike<number>, dims: readonly number[]): Value {
     const key = values.length <= 16 ? `f${dims.join('x')}:${Array.from(values).join(',')}` : null;

@@ -247,14 +247,12 @@ export class BackwardContext {
 
 type Rule = (c: BackwardContext, e: TapeEntry, dy: Value[]) => Array<Value | null>;
 
-const shapeOf = (c: BackwardContext, v: Value): number[] => c.shape(v);
-
 /** Gradient rules by op: the gradients of the inputs, given those of the outputs (null: none needed). */
 export const RULES: Record<string, Rule> = {
   matmul(c, e, [dy]) {
     const [a, b] = e.inputs as [Value, Value];
-    const as = shapeOf(c, a);
-    const bs = shapeOf(c, b);
+    const as = c.shape(a);
+    const bs = c.shape(b);
     if (bs.length === 2 && as.length > 2 && c.wants(a)) {
       // x [..., k] · W [k, m]: flatten the leading axes and use transposed products.
       const rows = as.slice(0, -1).reduce((p, q) => p * q, 1);
@@ -268,22 +266,22 @@ export const RULES: Record<string, Rule> = {
     return [da, db];
   },
   add(c, e, [dy]) {
-    return e.inputs.map((x) => (c.wants(x) ? c.unbroadcast(dy!, shapeOf(c, x)) : null));
+    return e.inputs.map((x) => (c.wants(x) ? c.unbroadcast(dy!, c.shape(x)) : null));
   },
   sub(c, e, [dy]) {
     const [a, b] = e.inputs as [Value, Value];
-    return [c.wants(a) ? c.unbroadcast(dy!, shapeOf(c, a)) : null, c.wants(b) ? c.neg(c.unbroadcast(dy!, shapeOf(c, b))) : null];
+    return [c.wants(a) ? c.unbroadcast(dy!, c.shape(a)) : null, c.wants(b) ? c.neg(c.unbroadcast(dy!, c.shape(b))) : null];
   },
   mul(c, e, [dy]) {
     const [a, b] = e.inputs as [Value, Value];
-    return [c.wants(a) ? c.unbroadcast(c.mul(dy!, c.fwd(b)), shapeOf(c, a)) : null, c.wants(b) ? c.unbroadcast(c.mul(dy!, c.fwd(a)), shapeOf(c, b)) : null];
+    return [c.wants(a) ? c.unbroadcast(c.mul(dy!, c.fwd(b)), c.shape(a)) : null, c.wants(b) ? c.unbroadcast(c.mul(dy!, c.fwd(a)), c.shape(b)) : null];
   },
   div(c, e, [dy]) {
     const [a, b] = e.inputs as [Value, Value];
     const bb = c.fwd(b);
-    const da = c.wants(a) ? c.unbroadcast(c.div(dy!, bb), shapeOf(c, a)) : null;
+    const da = c.wants(a) ? c.unbroadcast(c.div(dy!, bb), c.shape(a)) : null;
     // d(a/b)/db = −(a/b)/b.
-    const db = c.wants(b) ? c.neg(c.unbroadcast(c.div(c.mul(dy!, c.fwd(e.outputs[0]!)), bb), shapeOf(c, b))) : null;
+    const db = c.wants(b) ? c.neg(c.unbroadcast(c.div(c.mul(dy!, c.fwd(e.outputs[0]!)), bb), c.shape(b))) : null;
     return [da, db];
   },
   named(_c, _e, [dy]) {
@@ -310,10 +308,10 @@ export const RULES: Record<string, Rule> = {
     const gy = c.mul(dy!, c.fwd(gain));
     // d x̂ / d x applied to gy: (gy − mean(gy) − x̂·mean(gy·x̂)) / std.
     const dx = c.mul(c.sub(c.sub(gy, c.meanLast(gy)), c.mul(xhat, c.meanLast(c.mul(gy, xhat)))), is);
-    return [dx, c.unbroadcast(c.mul(dy!, xhat), shapeOf(c, gain)), c.unbroadcast(dy!, shapeOf(c, bias))];
+    return [dx, c.unbroadcast(c.mul(dy!, xhat), c.shape(gain)), c.unbroadcast(dy!, c.shape(bias))];
   },
   reshape(c, e, [dy]) {
-    return [c.reshape(dy!, shapeOf(c, e.inputs[0]!))];
+    return [c.reshape(dy!, c.shape(e.inputs[0]!))];
   },
   transpose(c, e, [dy]) {
     const perm = e.info['perm'] as number[];
@@ -323,14 +321,14 @@ export const RULES: Record<string, Rule> = {
   gather(c, e, [dy]) {
     // ∂table = onehot(indices)ᵀ · dy, both flattened over the index axes.
     const [table, indices] = e.inputs as [Value, Value];
-    const [V, d] = shapeOf(c, table) as [number, number];
-    const rows = shapeOf(c, indices).reduce((p, q) => p * q, 1);
-    const hot = c.op('OneHot', [c.fwd(indices), c.g.ints([V]), c.g.floats([0, 1], [2])], [...shapeOf(c, indices), V], { axis: -1 });
+    const [V, d] = c.shape(table) as [number, number];
+    const rows = c.shape(indices).reduce((p, q) => p * q, 1);
+    const hot = c.op('OneHot', [c.fwd(indices), c.g.ints([V]), c.g.floats([0, 1], [2])], [...c.shape(indices), V], { axis: -1 });
     return [c.gemm(c.reshape(hot, [rows, V]), c.reshape(dy!, [rows, d]), true, false), null];
   },
   takeRows(c, e, [dy]) {
     const k = e.info['k'] as number;
-    const [B, N, d] = shapeOf(c, e.inputs[0]!) as [number, number, number];
+    const [B, N, d] = c.shape(e.inputs[0]!) as [number, number, number];
     if (N >= k) return [c.op('Pad', [dy!, c.g.ints([0, 0, 0, 0, N - k, 0])], [B, N, d])];
     return [c.op('Slice', [dy!, c.g.ints([0]), c.g.ints([N]), c.g.ints([1])], [B, N, d])];
   },
