@@ -39,6 +39,8 @@ test('report.html of a tiny compare run renders offline in headless Chromium: a 
   for (const f of ['report.html', 'report.md', 'summary.json', 'runs/structural-seed1/metrics.jsonl', 'runs/hybrid-seed2/metrics.jsonl']) assert.ok(existsSync(join(out, f)), f);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   assert.deepEqual(summary.table.map((row: { mode: string; runs: number }) => [row.mode, row.runs]), [['structural', 2], ['cross-entropy', 2], ['hybrid', 2]]);
+  // The report says where the terms a mode does not train on were measured.
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /except the structural terms and assignment diagnostics of cross-entropy \(48 examples\): those come from a fixed sample/);
   const page = join(out, 'report.html');
   const { dom, requests } = render(page, work);
   const charts = dom.split('<svg class="chart"').slice(1).map((c) => c.slice(0, c.indexOf('</svg>')));

@@ -33,7 +33,7 @@ export function epochLine(m: EpochMetrics, epochs: number): string {
   const text = m.val.textExactMatch === null ? '' : `  text ${m.val.textExactMatch.toFixed(3)}`;
   return (
     `epoch ${String(m.epoch).padStart(width)}/${epochs}` +
-    `  train ${fmt(m.train.loss)} (node ${fmt(m.train.node, 3)} edge ${fmt(m.train.edge, 3)} clique ${fmt(m.train.clique, 3)} ce ${fmt(m.train.ce, 3)})` +
+    `  train ${fmt(m.train.loss)} (node ${fmt(m.train.node, 3)} edge ${fmt(m.train.edge, 3)} clique ${fmt(m.train.clique, 3)}${m.structuralTermsOn?.sample ? ` on ${m.structuralTermsOn.examples} examples` : ''} ce ${fmt(m.train.ce, 3)})` +
     `  val ${fmt(m.val.loss)}  exact ${m.val.exactMatch.toFixed(3)}${text}  GED ${m.val.ged.toFixed(2)}  WL ${m.val.wl.toFixed(3)}` +
     (m.matchingsChanged !== null ? `  reassigned ${m.matchingsChanged.toFixed(3)}` : '') +
     `  lr ${m.lr.toExponential(1)}  ${m.examplesPerSecond.toFixed(0)} ex/s  ${m.seconds.toFixed(1)}s` +

@@ -521,6 +521,13 @@ function planOf(pb: Problem, run: Run): Float64Array {
   return plan;
 }
 
+let calls = 0;
+
+/** Calls of sinkhornLog in this thread since it loaded: where matching work goes (tests, profiles). */
+export function sinkhornCallCount(): number {
+  return calls;
+}
+
 /**
  * Entropic optimal transport (Cuturi 2013): the plan P = argmin ⟨P, C⟩ − τ·H(P) with P·1 = a,
  * Pᵀ·1 = b, for a cost C (n×m row-major, cost units) between positive marginals a (n) and b (m)
@@ -530,6 +537,7 @@ function planOf(pb: Problem, run: Run): Float64Array {
  * and τ > 0. Example: `sinkhornLog(C, a, b).plan`.
  */
 export function sinkhornLog(C: Float64Array, a: Float64Array, b: Float64Array, opts: Partial<SinkhornOptions> = {}): SinkhornResult {
+  calls++;
   const full: SinkhornOptions = { ...opts, tau: opts.tau ?? 0.1, maxIterations: opts.maxIterations ?? 20, tolerance: opts.tolerance ?? 1e-6 };
   if (!(full.tau > 0) || !(full.maxIterations >= 1) || !(full.tolerance >= 0)) throw new RangeError(`sinkhornLog: tau must be > 0, tolerance ≥ 0 and maxIterations ≥ 1 (got ${full.tau}, ${full.tolerance}, ${full.maxIterations})`);
   if (C.length !== a.length * b.length) throw new RangeError(`sinkhornLog: C has ${C.length} entries, a and b need ${a.length}×${b.length}`);

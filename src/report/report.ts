@@ -126,11 +126,23 @@ export function sizeTable(modes: string[], runs: RunMetrics[]): string {
   return lines.join('\n');
 }
 
+/** Where each mode's terms were measured, one sentence (the structural terms of a cross-entropy run come from a sample). */
+export function termsSentence(runs: RunMetrics[]): string {
+  const sampled = runs.flatMap((r) => (r.metrics.at(-1)?.structuralTermsOn?.sample ? [`${r.mode} (${r.metrics.at(-1)!.structuralTermsOn!.examples} examples)`] : []));
+  const modes = [...new Set(sampled)];
+  return (
+    'Validation terms are measured on every validation example. ' +
+    (modes.length === 0
+      ? 'Training terms are measured on every training example as it is trained.'
+      : `Training terms are measured as each example is trained, except the structural terms and assignment diagnostics of ${modes.join(', ')}: those come from a fixed sample of training examples after each epoch, since its steps do not compute them.`)
+  );
+}
+
 /** report.md: the command line, budget, machine, the final table, every run, and exact match by target size. */
 export function reportMarkdown(r: ReportInput): string {
   const bySize = sizeTable(r.modes, r.runs);
   return [
-    `# ${r.title}`, '', '```', r.commandLine, '```', '', `Budget: ${r.budget}. Machine: ${r.machine}.`, '', markdownTable(finalTable(r.modes, r.runs)), '',
+    `# ${r.title}`, '', '```', r.commandLine, '```', '', `Budget: ${r.budget}. Machine: ${r.machine}.`, '', markdownTable(finalTable(r.modes, r.runs)), '', termsSentence(r.runs), '',
     '## Every run', '', runsTable(r.runs), '',
     ...(bySize ? ['## Validation exact match by target size (mean over seeds)', '', bySize, ''] : []),
   ].join('\n');
@@ -186,7 +198,7 @@ table.final{border-collapse:collapse;margin:12px 0}table.final td,table.final th
 </style></head><body>
 <h1>${esc(r.title)}</h1>
 <pre>${esc(r.commandLine)}</pre>
-<p>Budget: ${esc(r.budget)}. Machine: ${esc(r.machine)}. Curves: mean over seeds, band: min–max over seeds.</p>
+<p>Budget: ${esc(r.budget)}. Machine: ${esc(r.machine)}. Curves: mean over seeds, band: min–max over seeds. ${esc(termsSentence(r.runs))}</p>
 <p>${legend}</p>
 <div class="charts">${charts.map(([t, f]) => lineChart(t, seriesOf(assignmentChart(t) ? r.modes.filter((m) => m !== 'cross-entropy') : r.modes, r.runs, f))).join('')}</div>
 <h2>Final epoch (validation; mean ± standard deviation over seeds)</h2>

@@ -40,6 +40,7 @@ export const trainKeysSchema = z.object({
   patience: z.number().int().min(0).default(0).describe('stop after this many epochs without a better validation loss (0: never)'),
   advance_threshold: z.number().min(0).max(1).default(0.9).describe('curriculum: validation exact match that advances to the next level'),
   min_epochs_per_level: z.number().int().min(1).default(2).describe('curriculum: epochs on a level before it may advance'),
+  term_sample: z.number().int().min(1).max(100_000).default(64).describe('cross-entropy runs: training examples on which the structural terms are measured after each epoch (the training steps skip them)'),
   monitor_examples: z.number().int().min(1).default(200).describe('validation examples the GED/WL monitors score each epoch'),
   ged_timeout_ms: z.number().min(0).default(20).describe('exact GED time budget per pair; past it the bracket is reported'),
   wl_iterations: z.number().int().min(0).max(100).default(3).describe('WL iterations of the similarity monitor'),

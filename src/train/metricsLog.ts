@@ -37,6 +37,13 @@ export interface EpochMetrics {
   level: number | null;
   /** Steps skipped for a non-finite loss or gradient, this epoch. */
   skippedSteps: number;
+  /**
+   * Where the training row's structural terms and the assignment diagnostics below were measured:
+   * on every training example as it was trained (`sample` false), or, for a mode that does not
+   * train on them (cross-entropy), on a fixed sample of `examples` training examples after the epoch.
+   * Absent in epochs written before the sample existed (their terms were measured on every example).
+   */
+  structuralTermsOn?: { examples: number; sample: boolean };
   /** Fraction of training examples whose final Sinkhorn stopped at the iteration cap. */
   sinkhornUnconverged: number;
   /** Mean rounding gap of the training assignments: 1 − ⟨P, X⟩/ΣX between the soft plan and its nearest edit path (0: already a permutation). */
@@ -73,6 +80,8 @@ const CSV_COLUMNS: Array<[string, (m: EpochMetrics) => number | null]> = [
   ['sinkhorn_unconverged', (m) => m.sinkhornUnconverged],
   ['rounding_gap', (m) => m.roundingGap],
   ['matchings_changed', (m) => m.matchingsChanged],
+  ['structural_terms_examples', (m) => m.structuralTermsOn?.examples ?? null],
+  ['structural_terms_on_sample', (m) => (m.structuralTermsOn ? Number(m.structuralTermsOn.sample) : null)],
 ];
 
 /**

@@ -6,7 +6,7 @@ import { alphabetIndex, targetFromGraph, type TargetGraph } from '../loss/softGr
 import { AdamW, GraphModel, buildAlphabet, decodeSoftGraph, trainStep, type ModelSpec } from '../model/index.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
-import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, scoreExample, type TermSums } from '../loss/batch.js';
+import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, scoreExample, scoreStructuralTerms, type TermSums } from '../loss/batch.js';
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type Checkpoint, type TrainerState } from './checkpoint.js';
 import { configToYaml, lossConfigOf, type TrainConfig } from './config.js';
 import { buildersOf, edgeTypesOf, loadTrainingData, type TrainingData } from './data.js';
@@ -113,6 +113,22 @@ export async function validate(model: GraphModel, examples: readonly Example[], 
 }
 
 /**
+ * The structural terms of a run that does not train on them (cross-entropy), measured after an
+ * epoch on the first `term_sample` training examples (a fixed sample, so that reassignments are
+ * counted between epochs), added to `sums`. `matchings` holds those examples' edit paths.
+ */
+async function scoreTrainingSample(model: GraphModel, examples: readonly Example[], targets: readonly TargetGraph[], cfg: TrainConfig, sums: TermSums, matchings: Array<number[] | null>): Promise<void> {
+  const n = Math.min(cfg.term_sample, examples.length);
+  const lossCfg = lossConfigOf(cfg);
+  const preds = await model.predictGraphs(examples.slice(0, n).map((e) => e.input), cfg.batch_size);
+  preds.forEach((p, i) => {
+    const previous = { matching: matchings[i] ?? null };
+    scoreStructuralTerms(p, targets[i]!, lossCfg, sums, previous);
+    matchings[i] = previous.matching;
+  });
+}
+
+/**
  * The training loop: epochs of shuffled batches through the model and the loss op, validation
  * every epoch (graph monitors in a worker thread, one epoch behind at most), early stopping,
  * curriculum, metrics files and an atomic checkpoint after every epoch and on SIGINT/SIGTERM.
@@ -177,7 +193,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
       epoch: record.epoch, train: record.train,
       val: { loss: v.loss, node: v.node, edge: v.edge, clique: v.clique, ce: v.ce, exactMatch: r.exactMatch, ged: r.ged, wl: r.wl, textExactMatch: v.textExactMatch, gedLowerBound: r.gedLowerBound, gedExactFraction: r.gedExactFraction, examples: r.examples, exactMatchBySize: r.exactMatchBySize },
       lr: record.lr, examplesPerSecond: record.examplesPerSecond, seconds: record.seconds, level: record.level, skippedSteps: record.skippedSteps, sinkhornUnconverged: record.sinkhornUnconverged,
-      roundingGap: record.roundingGap, matchingsChanged: record.matchingsChanged,
+      roundingGap: record.roundingGap, matchingsChanged: record.matchingsChanged, structuralTermsOn: record.structuralTermsOn,
     };
     metrics.push(ordered);
     state.pendingMonitorEpoch = null;
@@ -223,6 +239,8 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
         state.partialSeconds = 0;
       }
       const order = state.epochOrder;
+      // Sums saved before structuralCount existed scored every term on every example.
+      if (state.partialSums && state.partialSums.structuralCount === undefined) state.partialSums.structuralCount = state.partialSums.count;
       const sums: TermSums = state.partialSums ?? emptySums();
       const batches = stepsPerEpoch();
       let skippedThisEpoch = 0;
@@ -233,7 +251,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
         lr = learningRate(state.step, totalSteps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio);
         const before = { ...sums };
         const previous = idx.map((i) => ({ matching: state.matchings[i] ?? null }));
-        const outcome = await trainStep(model, optimizer, model.encode(idx.map((i) => stage.train[i]!.input)), batchLoss(idx.map((i) => targets[i]!), lossCfg, sums, previous), lr, cfg.grad_clip);
+        const outcome = await trainStep(model, optimizer, model.encode(idx.map((i) => stage.train[i]!.input)), batchLoss(idx.map((i) => targets[i]!), lossCfg, sums, previous, false), lr, cfg.grad_clip);
         if (!outcome.skipped) idx.forEach((i, b) => (state.matchings[i] = previous[b]!.matching));
         if (outcome.skipped) {
           // The batch's terms are not part of the epoch's means: no update was made from them.
@@ -272,16 +290,22 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
       }
       // The epoch is complete.
       const trainSeconds = state.partialSeconds;
+      const ts = performance.now();
+      const onBatches = sums.structuralCount === sums.count;
+      const structural = onBatches ? sums : emptySums();
+      if (!onBatches) await scoreTrainingSample(model, stage.train, targets, cfg, structural, state.matchings);
+      const { node, edge, clique } = meanTerms(structural);
       const record: Omit<PendingEpoch, 'val'> = {
         epoch: state.epoch + 1,
-        train: meanTerms(sums),
+        train: { ...meanTerms(sums), node, edge, clique },
         lr,
         examplesPerSecond: sums.count / Math.max(1e-9, trainSeconds),
-        seconds: trainSeconds,
+        seconds: trainSeconds + (performance.now() - ts) / 1000,
         level: stage.level,
         skippedSteps: skippedThisEpoch,
-        sinkhornUnconverged: sums.unconverged / Math.max(1, sums.count),
-        ...assignmentDiagnostics(sums),
+        sinkhornUnconverged: structural.unconverged / Math.max(1, structural.structuralCount),
+        ...assignmentDiagnostics(structural),
+        structuralTermsOn: { examples: structural.structuralCount, sample: !onBatches },
       };
       state.epoch++;
       state.epochsOnLevel++;
