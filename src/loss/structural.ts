@@ -81,13 +81,28 @@ function clipProbability(x: number): number {
 }
 
 /**
- * Temporaries of one evaluation come from `scratch` (freed when the exported function returns);
- * only the results (gradients, the plan) are allocated for the caller.
+ * Everything the terms share for one prediction and target (docs/loss.md §3–5): the edge
+ * matrices, the node costs, the position pricing and the target's neighbour lists. Temporaries
+ * of one evaluation come from `scratch` (freed when the exported function returns); only the
+ * results (gradients, the plan) are allocated for the caller.
  */
 function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
+  const types = presentTypes(p, t);
+  const edges = edgeMatrices(p, t, types);
+  const { C, Cm } = nodeCosts(p, t, cfg);
+  const { rankOf, posArgmax } = priceRanks(p, t, cfg.position_weight, C, Cm);
+  const likelihood = cfg.cost_form === 'likelihood' ? likelihoodCost(p, t, cfg, rankOf) : null;
+  return { K: p.K, m: t.m, types, ...edges, ...neighbourLists(edges.V, t.m), C, Cm, likelihood, rankOf, posArgmax };
+}
+
+/**
+ * Per edge type r: A'_r[i,k] = e_i·e_k·A_r[i,k] (existence-weighted predicted edges) and its sum,
+ * the target's edge pairs; and the any-type unions U = 1 − Π_r(1 − A'_r) (symmetrised) and V
+ * (the target's, 0/1) that the clique term reads.
+ */
+function edgeMatrices(p: SoftGraph, t: TargetGraph, types: readonly EdgeType[]): Pick<Prepared, 'Ap' | 'ApSum' | 'Bpairs' | 'U' | 'V'> {
   const K = p.K;
   const m = t.m;
-  const types = presentTypes(p, t);
   const e = p.exist;
   const Ap = new Map<EdgeType, Float64Array>();
   const ApSum = new Map<EdgeType, number>();
@@ -131,11 +146,20 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
   for (let i = 0; i < K; i++) for (let k = 0; k < K; k++) if (i !== k) U[i * K + k] = 1 - notU[i * K + k]!;
   const V = take(m * m);
   for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) if (j !== l) V[j * m + l] = 1 - notV[j * m + l]!;
+  return { Ap, ApSum, Bpairs, U, V };
+}
 
+/**
+ * The expected form's node cost C, (K+1)×(m+1): e_i·(1 − Π[i, y_j]) + (1 − e_i)·c_ins for a
+ * substitution, e_i·c_del for a deletion, c_ins for an insertion; and Cm, the assignment's cost,
+ * the same with each substitution priced by its label alone (1 − Π[i, y_j]).
+ */
+function nodeCosts(p: SoftGraph, t: TargetGraph, cfg: LossConfig): { C: Float64Array; Cm: Float64Array } {
+  const { K, L } = p;
+  const m = t.m;
+  const e = p.exist;
   const { node_insertion_cost: cIns, node_deletion_cost: cDel } = cfg;
-  const L = p.L;
   const C = take((K + 1) * (m + 1));
-  // Cm, the assignment's node cost, is C with each substitution priced by its label alone.
   const Cm = take((K + 1) * (m + 1));
   for (let i = 0; i < K; i++) {
     const ei = e[i]!;
@@ -149,48 +173,68 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     C[row + m] = Cm[row + m] = ei * cDel;
   }
   for (let j = 0; j < m; j++) C[K * (m + 1) + j] = Cm[K * (m + 1) + j] = cIns;
-  // Positions: slot i is charged for the rank that target node j's own edges give it, in the node
-  // term (w·e_i·(1 − q), or −w·log q) and in the matching. The matching prices a rank against the
-  // slot's most probable one, w·(1 − q_r / max q): an untrained head (q uniform) then costs
-  // nothing. Priced absolutely, w·(1 − q) ≈ w added to every substitution and not to a deletion
-  // plus insertion; on the trees (K 11) the assignment turned to deleting slots and every
-  // existence collapsed (exact match 0, flat loss from epoch 15; docs/experiments.md).
-  const w = cfg.position_weight;
+  return { C, Cm };
+}
+
+/**
+ * Positions (weight w; none without a rank head or target ranks): slot i is charged for the rank
+ * r_j that target node j's own edges give it, in the node term (C += w·e_i·(1 − q_i[r_j])) and in
+ * the matching (Cm += w·(1 − q_i[r_j] / max_r q_i[r])). Priced against the slot's most probable
+ * rank, an untrained head (q uniform) costs the matching nothing. Priced absolutely, w·(1 − q) ≈ w
+ * was added to every substitution and not to a deletion plus insertion; on the trees (K 11) the
+ * assignment turned to deleting slots and every existence collapsed (exact match 0, flat loss from
+ * epoch 15; docs/experiments.md).
+ */
+function priceRanks(p: SoftGraph, t: TargetGraph, w: number, C: Float64Array, Cm: Float64Array): { rankOf: Int32Array | null; posArgmax: Int32Array | null } {
+  const K = p.K;
+  const m = t.m;
   const rankOf = p.positions && t.ranks && w > 0 ? Int32Array.from(t.ranks, (r) => (r < K ? r : -1)) : null;
-  let posArgmax: Int32Array | null = null;
-  if (rankOf) {
-    posArgmax = new Int32Array(K);
-    const q = p.positions!;
-    for (let i = 0; i < K; i++) {
-      let best = 0;
-      for (let r = 1; r < K; r++) if (q[i * K + r]! > q[i * K + best]!) best = r;
-      posArgmax[i] = best;
-      const top = Math.max(q[i * K + best]!, EPS);
-      const row = i * (m + 1);
-      for (let j = 0; j < m; j++) {
-        const r = rankOf[j]!;
-        if (r < 0) continue;
-        Cm[row + j] += w * (1 - q[i * K + r]! / top);
-        C[row + j] += e[i]! * w * (1 - q[i * K + r]!);
-      }
+  if (!rankOf) return { rankOf, posArgmax: null };
+  const posArgmax = new Int32Array(K);
+  const q = p.positions!;
+  for (let i = 0; i < K; i++) {
+    let best = 0;
+    for (let r = 1; r < K; r++) if (q[i * K + r]! > q[i * K + best]!) best = r;
+    posArgmax[i] = best;
+    const top = Math.max(q[i * K + best]!, EPS);
+    const row = i * (m + 1);
+    for (let j = 0; j < m; j++) {
+      const r = rankOf[j]!;
+      if (r < 0) continue;
+      Cm[row + j] += w * (1 - q[i * K + r]! / top);
+      C[row + j] += p.exist[i]! * w * (1 - q[i * K + r]!);
     }
   }
-  let likelihood: Float64Array | null = null;
-  if (cfg.cost_form === 'likelihood') {
-    likelihood = take((K + 1) * (m + 1));
-    for (let i = 0; i < K; i++) {
-      const row = i * (m + 1);
-      const logE = -Math.log(clipProbability(e[i]!));
-      for (let j = 0; j < m; j++) {
-        const y = t.labels[j]!;
-        // A label outside the alphabet cannot be produced: the node is paid as an insertion.
-        likelihood[row + j] = logE + (y >= 0 ? -Math.log(clipProbability(p.labels[i * L + y]!)) : cIns);
-        if (rankOf && rankOf[j]! >= 0) likelihood[row + j] -= w * Math.log(clipProbability(p.positions![i * K + rankOf[j]!]!));
-      }
-      likelihood[row + m] = -cDel * Math.log(1 - clipProbability(e[i]!));
+  return { rankOf, posArgmax };
+}
+
+/**
+ * The likelihood form's node cost (docs/loss.md §4), (K+1)×(m+1): −log e_i − log Π[i, y_j]
+ * (− w·log q_i[r_j] with ranks) for a substitution, −c_del·log(1 − e_i) for a deletion, c_ins for
+ * an insertion.
+ */
+function likelihoodCost(p: SoftGraph, t: TargetGraph, cfg: LossConfig, rankOf: Int32Array | null): Float64Array {
+  const { K, L } = p;
+  const m = t.m;
+  const { node_insertion_cost: cIns, node_deletion_cost: cDel, position_weight: w } = cfg;
+  const likelihood = take((K + 1) * (m + 1));
+  for (let i = 0; i < K; i++) {
+    const row = i * (m + 1);
+    const logE = -Math.log(clipProbability(p.exist[i]!));
+    for (let j = 0; j < m; j++) {
+      const y = t.labels[j]!;
+      // A label outside the alphabet cannot be produced: the node is paid as an insertion.
+      likelihood[row + j] = logE + (y >= 0 ? -Math.log(clipProbability(p.labels[i * L + y]!)) : cIns);
+      if (rankOf && rankOf[j]! >= 0) likelihood[row + j] -= w * Math.log(clipProbability(p.positions![i * K + rankOf[j]!]!));
     }
-    for (let j = 0; j < m; j++) likelihood[K * (m + 1) + j] = cIns;
+    likelihood[row + m] = -cDel * Math.log(1 - clipProbability(p.exist[i]!));
   }
+  for (let j = 0; j < m; j++) likelihood[K * (m + 1) + j] = cIns;
+  return likelihood;
+}
+
+/** The target's neighbour lists (any type, from V) and tr(V³) = Σ_j Σ_{k,l ∈ N(j)} V_kl, which the clique term's constant needs. */
+function neighbourLists(V: Float64Array, m: number): { Vadj: Prepared['Vadj']; trV3: number } {
   const start = new Int32Array(m + 1);
   const nbr: number[] = [];
   for (let j = 0; j < m; j++) {
@@ -198,7 +242,6 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
     for (let l = 0; l < m; l++) if (V[j * m + l] !== 0) nbr.push(l);
   }
   start[m] = nbr.length;
-  // tr(V³) = Σ_j Σ_{k,l ∈ N(j)} V_kl, from the neighbour lists.
   let trV3 = 0;
   for (let j = 0; j < m; j++) {
     for (let a = start[j]!; a < start[j + 1]!; a++) {
@@ -206,7 +249,7 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
       for (let b = start[j]!; b < start[j + 1]!; b++) trV3 += V[nbr[b]! * m + l]!;
     }
   }
-  return { K, m, types, Ap, ApSum, Bpairs, U, V, trV3, Vadj: { start, nbr: Int32Array.from(nbr) }, C, Cm, likelihood, rankOf, posArgmax };
+  return { Vadj: { start, nbr: Int32Array.from(nbr) }, trV3 };
 }
 
 /** Slot-to-node block S = P[0:K, 0:m] of a (K+1)×(m+1) plan. */
@@ -394,14 +437,49 @@ function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): 
   const del = take(K);
   const ins = take(m);
   if (hops === 0 || K === 0 || m === 0) return { pair: cost, del, ins };
+  const { q, X0, Z0 } = contextLabels(p, t);
+  const w = q + 1;
+  const buf = contextBuffers(K, m, q);
+  for (const r of pr.types) {
+    const A = pr.Ap.get(r)!;
+    const At = transpose(A, K, K, take(K * K)); // for Xᵀ·A'ᵀ = (A'·X)ᵀ
+    const pairs = pr.Bpairs.get(r)!;
+    for (const down of [true, false]) {
+      let X: Float64Array = X0;
+      let Z: Float64Array = Z0;
+      for (let h = 1; h <= hops; h++) {
+        // Xᵀ ← Xᵀ·A'ᵀ (down: X ← A'·X) or Xᵀ·A' (up: X ← A'ᵀ·X).
+        X = matmul(X, down ? At : A, w, K, K, buf.xBuf[h & 1]!);
+        // Z ← B·Z (down) or Bᵀ·Z (up), over the target's edges.
+        const Zn = buf.zBuf[h & 1]!;
+        Zn.fill(0);
+        for (let e = 0; e < pairs.length; e += 2) {
+          const to = (down ? pairs[e]! : pairs[e + 1]!) * w;
+          const from = (down ? pairs[e + 1]! : pairs[e]!) * w;
+          for (let c = 0; c < w; c++) Zn[to + c] += Z[from + c]!;
+        }
+        Z = Zn;
+        addHopDistances(X, Z, K, m, q, buf, del, ins);
+      }
+    }
+  }
+  transpose(buf.costT, m, K, cost);
+  return { pair: cost, del, ins };
+}
+
+/**
+ * The label mass at hop 0: slots transposed (w × K, w = q + 1, so every per-slot loop runs over a
+ * contiguous row), X0[c, i] = e_i·Π[i, y_c] for the target's q distinct labels and X0[q, i] = e_i
+ * (the existence mass A'·X carries along); nodes one-hot (m × w), column q for labels outside
+ * the alphabet.
+ */
+function contextLabels(p: SoftGraph, t: TargetGraph): { q: number; X0: Float64Array; Z0: Float64Array } {
+  const K = p.K;
+  const m = t.m;
   const labelCol = new Map<number, number>();
   for (const y of t.labels) if (y >= 0 && !labelCol.has(y)) labelCol.set(y, labelCol.size);
   const q = labelCol.size;
-  // Column q: for slots the existence mass (so A'·X carries it along with the labels), for
-  // nodes the labels outside the alphabet.
   const w = q + 1;
-  // The slots' side is kept transposed (w × K): every per-slot loop below then runs over a
-  // contiguous row of K values.
   const X0 = take(w * K);
   for (let i = 0; i < K; i++) {
     const ei = p.exist[i]!;
@@ -413,113 +491,108 @@ function contextCost(pr: Prepared, p: SoftGraph, t: TargetGraph, hops: number): 
     const y = t.labels[j]!;
     Z0[j * w + (y >= 0 ? labelCol.get(y)! : q)] = 1;
   }
-  const zInv = take(m);
-  const zMass = take(m);
-  const repOf = new Int32Array(m);
-  const supStart = new Int32Array(m + 1);
-  const supCol = new Int32Array(m * q);
-  const supVal = take(m * q);
-  const inTarget = take(K);
-  const xInv = take(K);
-  const xMass = take(K);
-  const overlap = take(K);
-  // Scores per distinct row, and the accumulated cost, both node-major (m × K) so every loop
-  // over slots is contiguous; transposed into cost at the end.
-  const repCost = take(K * m);
-  const costT = take(m * K);
-  // Ping-pong buffers for the hop products, and the hash table of distinctRows.
-  const xBuf = [take(w * K), take(w * K)] as const;
-  const zBuf = [take(m * w), take(m * w)] as const;
-  const reps = new Int32Array(m);
-  const table = new Int32Array(1 << Math.ceil(Math.log2(2 * m + 1)));
-  for (const r of pr.types) {
-    const A = pr.Ap.get(r)!;
-    const At = transpose(A, K, K, take(K * K)); // for Xᵀ·A'ᵀ = (A'·X)ᵀ
-    const pairs = pr.Bpairs.get(r)!;
-    for (const down of [true, false]) {
-      let X: Float64Array = X0;
-      let Z: Float64Array = Z0;
-      for (let h = 1; h <= hops; h++) {
-        // Xᵀ ← Xᵀ·A'ᵀ (down: X ← A'·X) or Xᵀ·A' (up: X ← A'ᵀ·X).
-        X = matmul(X, down ? At : A, w, K, K, xBuf[h & 1]!);
-        // Z ← B·Z (down) or Bᵀ·Z (up), over the target's edges.
-        const Zn = zBuf[h & 1]!;
-        Zn.fill(0);
-        for (let e = 0; e < pairs.length; e += 2) {
-          const to = (down ? pairs[e]! : pairs[e + 1]!) * w;
-          const from = (down ? pairs[e + 1]! : pairs[e]!) * w;
-          for (let c = 0; c < w; c++) Zn[to + c] += Z[from + c]!;
-        }
-        Z = Zn;
-        // Nodes with the same label counts t hops away are at the same distance from every
-        // slot: each distinct row of Z is scored once (a chain has at most q + 1 of them).
-        const nr = distinctRows(Z, m, w, reps, repOf, table);
-        // X, Z ≥ 0, so Σ_c |x_c − z_c| = Σx + Σz − 2·Σ min(x_c, z_c), and the minimum vanishes
-        // off the support of z: a handful of labels per node instead of all q.
-        let nnz = 0;
-        for (let u = 0; u < nr; u++) {
-          const zj = reps[u]! * w;
-          supStart[u] = nnz;
-          let mass = Z[zj + q]!;
-          for (let c = 0; c < q; c++) {
-            const z = Z[zj + c]!;
-            if (z === 0) continue;
-            mass += z;
-            supCol[nnz] = c;
-            supVal[nnz++] = z;
-          }
-          zMass[u] = mass;
-          zInv[u] = 0.5 / Math.max(1, mass);
-        }
-        supStart[nr] = nnz;
-        for (let j = 0; j < m; j++) {
-          const mass = zMass[repOf[j]!]!;
-          ins[j] += (0.5 * mass) / Math.max(1, mass);
-        }
-        inTarget.fill(0);
-        for (let c = 0; c < q; c++) {
-          const o = c * K;
-          for (let i = 0; i < K; i++) inTarget[i] += X[o + i]!;
-        }
-        for (let i = 0; i < K; i++) {
-          const mx = X[q * K + i]!;
-          del[i] += (0.5 * mx) / Math.max(1, mx);
-          xMass[i] = Math.max(1, mx);
-          xInv[i] = 0.5 / xMass[i]!;
-          // outside + in-target mass, the slot's Σx
-          inTarget[i] = Math.max(0, mx - inTarget[i]!) + inTarget[i]!;
-        }
-        // Without repeated rows (nr = m, reps in order) the scores go straight into costT.
-        const target = nr === m ? costT : repCost;
-        for (let u = 0; u < nr; u++) {
-          overlap.fill(0);
-          for (let k = supStart[u]!; k < supStart[u + 1]!; k++) {
-            const o = supCol[k]! * K;
-            const v = supVal[k]!;
-            for (let i = 0; i < K; i++) overlap[i] += Math.min(X[o + i]!, v);
-          }
-          const zm = zMass[u]!;
-          const zi = zInv[u]!;
-          const row = u * K;
-          for (let i = 0; i < K; i++) {
-            // Clamped: the identity can round a zero distance to −1e−16. ½·d / max(1, mass_i, mass_j).
-            const d = Math.max(0, inTarget[i]! + zm - 2 * overlap[i]!);
-            target[row + i] += d * (xMass[i]! >= zm ? xInv[i]! : zi);
-          }
-        }
-        if (target === repCost) {
-          for (let j = 0; j < m; j++) {
-            const src = repOf[j]! * K;
-            const dst = j * K;
-            for (let i = 0; i < K; i++) costT[dst + i] += repCost[src + i]!;
-          }
-          repCost.fill(0, 0, nr * K);
-        }
-      }
+  return { q, X0, Z0 };
+}
+
+type ContextBuffers = ReturnType<typeof contextBuffers>;
+
+/** The context cost's work arrays, taken once per evaluation. */
+function contextBuffers(K: number, m: number, q: number) {
+  const w = q + 1;
+  return {
+    zInv: take(m),
+    zMass: take(m),
+    repOf: new Int32Array(m),
+    supStart: new Int32Array(m + 1),
+    supCol: new Int32Array(m * q),
+    supVal: take(m * q),
+    inTarget: take(K),
+    xInv: take(K),
+    xMass: take(K),
+    overlap: take(K),
+    // Scores per distinct row, and the accumulated cost, both node-major (m × K) so every loop
+    // over slots is contiguous; transposed into the K × m cost at the end.
+    repCost: take(K * m),
+    costT: take(m * K),
+    // Ping-pong buffers for the hop products, and the hash table of distinctRows.
+    xBuf: [take(w * K), take(w * K)] as const,
+    zBuf: [take(m * w), take(m * w)] as const,
+    reps: new Int32Array(m),
+    table: new Int32Array(1 << Math.ceil(Math.log2(2 * m + 1))),
+  };
+}
+
+/**
+ * One hop's terms: ½·‖x_i − z_j‖₁ / max(1, Σx_i, Σz_j) into buf.costT (m × K) for every slot
+ * and node, and the dummies' ½·mass / max(1, mass) into del and ins. X is w × K, Z is m × w.
+ */
+function addHopDistances(X: Float64Array, Z: Float64Array, K: number, m: number, q: number, buf: ContextBuffers, del: Float64Array, ins: Float64Array): void {
+  const w = q + 1;
+  const { zInv, zMass, repOf, supStart, supCol, supVal, inTarget, xInv, xMass, overlap, repCost, costT, reps, table } = buf;
+  // Nodes with the same label counts t hops away are at the same distance from every
+  // slot: each distinct row of Z is scored once (a chain has at most q + 1 of them).
+  const nr = distinctRows(Z, m, w, reps, repOf, table);
+  // X, Z ≥ 0, so Σ_c |x_c − z_c| = Σx + Σz − 2·Σ min(x_c, z_c), and the minimum vanishes
+  // off the support of z: a handful of labels per node instead of all q.
+  let nnz = 0;
+  for (let u = 0; u < nr; u++) {
+    const zj = reps[u]! * w;
+    supStart[u] = nnz;
+    let mass = Z[zj + q]!;
+    for (let c = 0; c < q; c++) {
+      const z = Z[zj + c]!;
+      if (z === 0) continue;
+      mass += z;
+      supCol[nnz] = c;
+      supVal[nnz++] = z;
+    }
+    zMass[u] = mass;
+    zInv[u] = 0.5 / Math.max(1, mass);
+  }
+  supStart[nr] = nnz;
+  for (let j = 0; j < m; j++) {
+    const mass = zMass[repOf[j]!]!;
+    ins[j] += (0.5 * mass) / Math.max(1, mass);
+  }
+  inTarget.fill(0);
+  for (let c = 0; c < q; c++) {
+    const o = c * K;
+    for (let i = 0; i < K; i++) inTarget[i] += X[o + i]!;
+  }
+  for (let i = 0; i < K; i++) {
+    const mx = X[q * K + i]!;
+    del[i] += (0.5 * mx) / Math.max(1, mx);
+    xMass[i] = Math.max(1, mx);
+    xInv[i] = 0.5 / xMass[i]!;
+    // outside + in-target mass, the slot's Σx
+    inTarget[i] = Math.max(0, mx - inTarget[i]!) + inTarget[i]!;
+  }
+  // Without repeated rows (nr = m, reps in order) the scores go straight into costT.
+  const target = nr === m ? costT : repCost;
+  for (let u = 0; u < nr; u++) {
+    overlap.fill(0);
+    for (let k = supStart[u]!; k < supStart[u + 1]!; k++) {
+      const o = supCol[k]! * K;
+      const v = supVal[k]!;
+      for (let i = 0; i < K; i++) overlap[i] += Math.min(X[o + i]!, v);
+    }
+    const zm = zMass[u]!;
+    const zi = zInv[u]!;
+    const row = u * K;
+    for (let i = 0; i < K; i++) {
+      // Clamped: the identity can round a zero distance to −1e−16. ½·d / max(1, mass_i, mass_j).
+      const d = Math.max(0, inTarget[i]! + zm - 2 * overlap[i]!);
+      target[row + i] += d * (xMass[i]! >= zm ? xInv[i]! : zi);
     }
   }
-  transpose(costT, m, K, cost);
-  return { pair: cost, del, ins };
+  if (target === repCost) {
+    for (let j = 0; j < m; j++) {
+      const src = repOf[j]! * K;
+      const dst = j * K;
+      for (let i = 0; i < K; i++) costT[dst + i] += repCost[src + i]!;
+    }
+    repCost.fill(0, 0, nr * K);
+  }
 }
 
 /**
@@ -663,10 +736,21 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
  * plan moves with the assignment's node cost).
  */
 function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig, P: Float64Array, extraGC?: Float64Array, tm = terms(pr, P, cfg, cfg.gamma > 0)): LossResult {
-  const { K, m } = pr;
-  const m1 = m + 1;
   const total = cfg.alpha * tm.node + cfg.beta * tm.edge + cfg.gamma * tm.clique;
   const grads = zeroGradients(p);
+  addNodeGradients(pr, p, t, cfg, P, extraGC, grads);
+  addEdgeGradients(pr, p, cfg, tm, grads);
+  return { total, node: tm.node, edge: tm.edge, clique: tm.clique, ce: null, assignment: P, sinkhorn: null, gradients: grads };
+}
+
+/**
+ * The node term's gradients at plan P: α·P[i,j] into ∂/∂C (each entry of C or of the likelihood
+ * cost differentiated in e_i, Π[i, y_j] and q_i[r_j]), and extraGC, ∂/∂Cm through the assignment
+ * (unrolled gradients only), into the matching's own cost.
+ */
+function addNodeGradients(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig, P: Float64Array, extraGC: Float64Array | undefined, grads: SoftGraphGradients): void {
+  const { K, m } = pr;
+  const m1 = m + 1;
   const e = p.exist;
   const L = p.L;
   const { node_insertion_cost: cIns, node_deletion_cost: cDel } = cfg;
@@ -719,7 +803,13 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
     }
     grads.exist[i] += ge;
   }
-  // Edge and clique gradients flow through A' = e_i·e_k·A_ik; the clique's also through U.
+}
+
+/** The edge and clique terms' gradients, through A'_ik = e_i·e_k·A_ik into the edges and the existences. */
+function addEdgeGradients(pr: Prepared, p: SoftGraph, cfg: LossConfig, tm: ReturnType<typeof terms>, grads: SoftGraphGradients): void {
+  const K = pr.K;
+  const e = p.exist;
+  // The clique's gradient also flows through U.
   // U_ik = 1 − Π over types s and both directions of (1 − A'^(s)), so ∂U_ik/∂A'^(r)_ik is the
   // product of the other factors: the reverse direction's product (shared by every type) times
   // the forward factors of the other types (computed directly: no division by 1 − x).
@@ -765,7 +855,6 @@ function valueAtPlan(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig
       gExist[i] += gei;
     }
   }
-  return { total, node: tm.node, edge: tm.edge, clique: tm.clique, ce: null, assignment: P, sinkhorn: null, gradients: grads };
 }
 
 /**

@@ -432,28 +432,60 @@ export function exactGed(g1: Graph, g2: Graph, opts: GedOptions = {}): GedResult
   const budget = opts.timeMs ?? 1000;
   if (!(budget >= 0)) throw new RangeError(`GED time budget must be ≥ 0 ms, got ${budget}`);
   const p = prepare(g1, g2, resolveCosts(opts.costs));
-  const c = p.costs;
-  const { n1, n2, a1, a2, l1, l2 } = p;
   const seed = bipartiteBracket(p);
-  let ub = seed.upperBound;
-  const bestPhi = Int32Array.from(seed.phi);
-  const EPS = 1e-9;
-  if (seed.lowerBound >= ub - EPS) return result(p, seed.lowerBound, ub, true, bestPhi, start);
+  if (seed.lowerBound >= seed.upperBound - SEARCH_EPS) return result(p, seed.lowerBound, seed.upperBound, true, Int32Array.from(seed.phi), start);
+  const search = new BranchAndBound(p, seed, start + budget);
+  search.search(0, 0);
+  const exact = !search.timedOut;
+  const lowerBound = exact ? search.ub : Math.min(seed.lowerBound, search.ub);
+  return result(p, lowerBound, search.ub, exact, search.bestPhi, start);
+}
 
-  const order = searchOrder(p);
-  const state: PartialMap = { phi: new Int32Array(n1).fill(-1), decided: new Uint8Array(n1), used: new Uint8Array(n2) };
-  const { phi, decided, used } = state;
-  // g2 edges with both endpoints used are paid for by the decided part; the rest are inserted at the end.
-  let g2Edges = 0;
-  for (let x = 0; x < n2 * n2; x++) g2Edges += POPCOUNT[a2[x]!]!;
-  let usedEdges = 0;
-  const trial = new Int32Array(n1);
+/** Costs closer than this are equal to the search (float sums of edit costs). */
+const SEARCH_EPS = 1e-9;
 
-  /** Exact cost added by deciding node u → k (k = −1: deletion) next to the decided nodes. */
-  const stepCost = (d: number, u: number, k: number): number => {
+/** The state of one exact GED search: the partial map, the best edit path so far (ub, bestPhi) and the clock. */
+class BranchAndBound {
+  ub: number;
+  readonly bestPhi: Int32Array;
+  timedOut = false;
+  private readonly order: Int32Array;
+  private readonly state: PartialMap;
+  /** g2 edges in all, and those with both endpoints used (paid for by the decided part); the rest are inserted at the end. */
+  private readonly g2Edges: number;
+  private usedEdges = 0;
+  private readonly trial: Int32Array;
+  private expansions = 0;
+  /** The root bound is the bipartite lower bound: an edit path that reaches it ends the search. */
+  private readonly floor: number;
+
+  constructor(
+    private readonly p: GedProblem,
+    seed: Bracket,
+    private readonly deadline: number,
+  ) {
+    this.ub = seed.upperBound;
+    this.bestPhi = Int32Array.from(seed.phi);
+    this.floor = seed.lowerBound;
+    this.order = searchOrder(p);
+    this.state = { phi: new Int32Array(p.n1).fill(-1), decided: new Uint8Array(p.n1), used: new Uint8Array(p.n2) };
+    let edges = 0;
+    for (let x = 0; x < p.n2 * p.n2; x++) edges += POPCOUNT[p.a2[x]!]!;
+    this.g2Edges = edges;
+    this.trial = new Int32Array(p.n1);
+  }
+
+  private done(): boolean {
+    return this.timedOut || this.ub <= this.floor + SEARCH_EPS;
+  }
+
+  /** Exact cost added by deciding node u → k (k = −1: deletion) next to the d decided nodes. */
+  private stepCost(d: number, u: number, k: number): number {
+    const { n1, n2, a1, a2, l1, l2, costs: c } = this.p;
+    const phi = this.state.phi;
     let s = k < 0 ? c.nodeDeletion + POPCOUNT[a1[u * n1 + u]!]! * c.edgeDeletion : (l1[u] !== l2[k] ? c.nodeSubstitution : 0) + edgePairCost(a1[u * n1 + u]!, a2[k * n2 + k]!, c);
     for (let e = 0; e < d; e++) {
-      const v = order[e]!;
+      const v = this.order[e]!;
       const q = phi[v]!;
       const out1 = a1[u * n1 + v]!;
       const in1 = a1[v * n1 + u]!;
@@ -461,85 +493,86 @@ export function exactGed(g1: Graph, g2: Graph, opts: GedOptions = {}): GedResult
       else s += (POPCOUNT[out1]! + POPCOUNT[in1]!) * c.edgeDeletion;
     }
     return s;
-  };
-  const edgesToUsed = (k: number): number => {
+  }
+
+  /** g2 edges between node k and the used nodes (its loop included). */
+  private edgesToUsed(k: number): number {
+    const { n2, a2 } = this.p;
+    const used = this.state.used;
     let e = POPCOUNT[a2[k * n2 + k]!]!;
     for (let q = 0; q < n2; q++) if (used[q] && q !== k) e += POPCOUNT[a2[k * n2 + q]!]! + POPCOUNT[a2[q * n2 + k]!]!;
     return e;
-  };
-
-  let timedOut = false;
-  let expansions = 0;
-  // The root bound is the bipartite lower bound: an edit path that reaches it ends the search.
-  const floor = seed.lowerBound;
-  const done = (): boolean => timedOut || ub <= floor + EPS;
+  }
 
   /** Bound the current partial map and cost its completion as an edit path (which may lower ub). */
-  const bounded = (d: number): CompletionBound => {
-    const rows = order.subarray(d);
-    const cb = completionBound(p, state, rows);
-    trial.set(phi);
-    applyCompletion(cb, rows, trial);
-    const completed = pathCost(p, trial);
-    if (completed < ub - EPS) {
-      ub = completed;
-      bestPhi.set(trial);
+  private bounded(d: number): CompletionBound {
+    const rows = this.order.subarray(d);
+    const cb = completionBound(this.p, this.state, rows);
+    this.trial.set(this.state.phi);
+    applyCompletion(cb, rows, this.trial);
+    const completed = pathCost(this.p, this.trial);
+    if (completed < this.ub - SEARCH_EPS) {
+      this.ub = completed;
+      this.bestPhi.set(this.trial);
     }
     return cb;
-  };
-  const decide = (u: number, k: number): number => {
+  }
+
+  private decide(u: number, k: number): number {
+    const { phi, decided, used } = this.state;
     phi[u] = k;
     decided[u] = 1;
     if (k < 0) return 0;
     used[k] = 1;
-    const added = edgesToUsed(k);
-    usedEdges += added;
+    const added = this.edgesToUsed(k);
+    this.usedEdges += added;
     return added;
-  };
-  const undo = (u: number, k: number, added: number): void => {
+  }
+
+  private undo(u: number, k: number, added: number): void {
+    const { phi, decided, used } = this.state;
     if (k >= 0) {
-      usedEdges -= added;
+      this.usedEdges -= added;
       used[k] = 0;
     }
     decided[u] = 0;
     phi[u] = -1;
-  };
+  }
 
-  const search = (d: number, g: number): void => {
-    if ((++expansions & 63) === 0 && performance.now() - start > budget) timedOut = true;
-    if (done()) return;
+  /** Search below a partial map of the first d nodes of the order, whose exact cost is g. */
+  search(d: number, g: number): void {
+    const { n1, n2, costs: c } = this.p;
+    const used = this.state.used;
+    if ((++this.expansions & 63) === 0 && performance.now() > this.deadline) this.timedOut = true;
+    if (this.done()) return;
     if (d === n1) {
       let free = 0;
       for (let k = 0; k < n2; k++) if (!used[k]) free++;
-      const cost = g + free * c.nodeInsertion + (g2Edges - usedEdges) * c.edgeInsertion;
-      if (cost < ub - EPS) {
-        ub = cost;
-        bestPhi.set(phi);
+      const cost = g + free * c.nodeInsertion + (this.g2Edges - this.usedEdges) * c.edgeInsertion;
+      if (cost < this.ub - SEARCH_EPS) {
+        this.ub = cost;
+        this.bestPhi.set(this.state.phi);
       }
       return;
     }
-    const u = order[d]!;
+    const u = this.order[d]!;
     // Bound every child first, then descend best-first: the search dives straight to tight paths.
     const kids: Array<[number, number, number]> = [];
     for (let k = -1; k < n2; k++) {
       if (k >= 0 && used[k]) continue;
-      const gk = g + stepCost(d, u, k);
-      if (gk >= ub - EPS) continue;
-      const added = decide(u, k);
-      const f = d + 1 === n1 ? gk : gk + bounded(d + 1).bound;
-      undo(u, k, added);
-      if (f < ub - EPS) kids.push([f, k, gk]);
+      const gk = g + this.stepCost(d, u, k);
+      if (gk >= this.ub - SEARCH_EPS) continue;
+      const added = this.decide(u, k);
+      const f = d + 1 === n1 ? gk : gk + this.bounded(d + 1).bound;
+      this.undo(u, k, added);
+      if (f < this.ub - SEARCH_EPS) kids.push([f, k, gk]);
     }
     kids.sort((x, y) => x[0] - y[0]);
     for (const [f, k, gk] of kids) {
-      if (done() || f >= ub - EPS) return;
-      const added = decide(u, k);
-      search(d + 1, gk);
-      undo(u, k, added);
+      if (this.done() || f >= this.ub - SEARCH_EPS) return;
+      const added = this.decide(u, k);
+      this.search(d + 1, gk);
+      this.undo(u, k, added);
     }
-  };
-  search(0, 0);
-  const exact = !timedOut;
-  const lowerBound = exact ? ub : Math.min(seed.lowerBound, ub);
-  return result(p, lowerBound, ub, exact, bestPhi, start);
+  }
 }

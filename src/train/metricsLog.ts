@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from './files.js';
+import type { MonitorResult } from './monitors.js';
 
 export interface TermMeans {
   loss: number;
@@ -54,6 +55,17 @@ export interface EpochMetrics {
 
 /** The part of an epoch's metrics known before its graph monitors report. */
 export type PendingEpoch = Omit<EpochMetrics, 'val'> & { val: Omit<EpochMetrics['val'], 'exactMatch' | 'ged' | 'wl' | 'gedLowerBound' | 'gedExactFraction' | 'examples' | 'exactMatchBySize'> };
+
+/** An epoch's full metrics: its known part and what the graph monitors reported, in the published key order (epoch, train, val, lr, examplesPerSecond, seconds, then extras). */
+export function completeEpoch(record: PendingEpoch, r: MonitorResult): EpochMetrics {
+  const v = record.val;
+  return {
+    epoch: record.epoch, train: record.train,
+    val: { loss: v.loss, node: v.node, edge: v.edge, clique: v.clique, ce: v.ce, exactMatch: r.exactMatch, ged: r.ged, wl: r.wl, textExactMatch: v.textExactMatch, gedLowerBound: r.gedLowerBound, gedExactFraction: r.gedExactFraction, examples: r.examples, exactMatchBySize: r.exactMatchBySize },
+    lr: record.lr, examplesPerSecond: record.examplesPerSecond, seconds: record.seconds, level: record.level, skippedSteps: record.skippedSteps, sinkhornUnconverged: record.sinkhornUnconverged,
+    roundingGap: record.roundingGap, matchingsChanged: record.matchingsChanged, structuralTermsOn: record.structuralTermsOn,
+  };
+}
 
 const CSV_COLUMNS: Array<[string, (m: EpochMetrics) => number | null]> = [
   ['epoch', (m) => m.epoch],
