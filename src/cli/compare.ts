@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { LOSS_MODES, type LossMode } from '../loss/config.js';
 import { exactGed } from '../metrics/ged.js';
-import { decodeSoftGraph } from '../model/index.js';
+import { decodeSoftGraph, engineName } from '../model/index.js';
 import { reportHtml, reportMarkdown, finalTable, type GalleryItem, type RunMetrics } from '../report/report.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/config.js';
 import { buildersOf, loadTrainingData } from '../train/data.js';
@@ -33,7 +33,7 @@ async function gallery(cfg: TrainConfig, runDirs: Map<LossMode, string>): Promis
     const { model } = loadModel(dir);
     try {
       (await model.predictGraphs(val.map((e) => e.input))).forEach((p, i) => {
-        const graph = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
+        const graph = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes, model.spec.undirectedOutput);
         const matched = exactGed(graph, val[i]!.target, { timeMs: 200 }).nodeMap.map(([, to]) => to !== null);
         items[i]!.predictions.push({ mode, graph, matched });
       });
@@ -99,7 +99,7 @@ export const compareCommand: Command = {
     const data = loadTrainingData(base);
     const examples = data.stages.map((st) => `${st.train.length}${st.level !== null ? ` (level ${st.level})` : ''}`).join(' + ');
     const budget = `${base.epochs} epoch${base.epochs === 1 ? '' : 's'} × ${examples} training examples, ${data.stages.map((st) => st.val.length).join(' + ')} validation, batch ${base.batch_size}, lr ${base.lr}, seeds ${base.seed}…${base.seed + seeds - 1}`;
-    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, tfjs wasm backend`;
+    const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${engineName()}`;
     const input = { title, commandLine, machine, budget, modes, runs, gallery: await gallery(base, firstSeedDirs), builder: buildersOf(base).target };
     writeFileAtomic(join(outputDir, 'report.html'), reportHtml(input));
     writeFileAtomic(join(outputDir, 'report.md'), reportMarkdown(input));

@@ -1,9 +1,10 @@
 import { graphFromJson, readGraphFile } from '../graph/io.js';
+import { isUndirected } from '../graph/types.js';
 import { bpGed, exactGed, type EditOperation, type GedCosts, type GedResult } from '../metrics/ged.js';
 import { UserError } from '../util/errors.js';
 import { out } from './io.js';
 import type { Command, OptionValues } from './options.js';
-import { readJsonlPairs } from './pairs.js';
+import { readJsonlPairs, withLine } from './pairs.js';
 
 const COST_FLAGS: Array<[string, keyof GedCosts]> = [
   ['node-substitution-cost', 'nodeSubstitution'],
@@ -17,7 +18,7 @@ function costsFrom(values: OptionValues): GedCosts {
   return Object.fromEntries(COST_FLAGS.map(([flag, key]) => [key, values[flag] as number])) as unknown as GedCosts;
 }
 
-function formatOperation(op: EditOperation): string {
+function formatOperation(op: EditOperation, arrow: string): string {
   switch (op.op) {
     case 'substitute-node':
       return `substitute node ${String(op.from)} ${JSON.stringify(op.fromLabel)} → ${String(op.to)} ${JSON.stringify(op.toLabel)}`;
@@ -26,9 +27,9 @@ function formatOperation(op: EditOperation): string {
     case 'insert-node':
       return `insert node ${String(op.node)}`;
     case 'delete-edge':
-      return `delete ${op.type} edge ${String(op.source)} → ${String(op.target)}`;
+      return `delete ${op.type} edge ${String(op.source)} ${arrow} ${String(op.target)}`;
     case 'insert-edge':
-      return `insert ${op.type} edge ${String(op.source)} → ${String(op.target)}`;
+      return `insert ${op.type} edge ${String(op.source)} ${arrow} ${String(op.target)}`;
   }
 }
 
@@ -53,19 +54,20 @@ export const gedCommand: Command = {
       values.method === 'bp' ? bpGed(g1, g2, { costs }) : exactGed(g1, g2, { costs, timeMs: values['timeout-ms'] as number });
     if (typeof values.pairs === 'string') {
       if (positionals.length > 0) throw new UserError('ged: give either G1.json G2.json or --pairs FILE, not both');
-      const pairs = readJsonlPairs(values.pairs, ['g1', 'g2']).map(({ where, first, second }) => [graphFromJson(first, `${where}: g1`), graphFromJson(second, `${where}: g2`)] as const);
-      out(pairs.map(([a, b]) => JSON.stringify(bracket(compute(a, b)))).join('\n'));
+      const pairs = readJsonlPairs(values.pairs, ['g1', 'g2']).map(({ where, first, second }) => [graphFromJson(first, `${where}: g1`), graphFromJson(second, `${where}: g2`), where] as const);
+      out(pairs.map(([a, b, where]) => JSON.stringify(bracket(withLine(where, () => compute(a, b))))).join('\n'));
       return 0;
     }
     if (positionals.length !== 2) throw new UserError('ged: give G1.json and G2.json (or --pairs FILE.jsonl)');
-    const r = compute(readGraphFile(positionals[0]!), readGraphFile(positionals[1]!));
+    const g1 = readGraphFile(positionals[0]!);
+    const r = compute(g1, readGraphFile(positionals[1]!));
     if (values.json) {
       out(JSON.stringify({ ...bracket(r), nodeMap: r.nodeMap, editPath: r.editPath }));
       return 0;
     }
     const how = values.method === 'bp' ? 'bipartite approximation' : 'exact search';
     const status = r.exact ? (values.method === 'bp' ? 'bounds meet, so exact' : 'exact') : `true distance in [${r.lowerBound}, ${r.upperBound}]${values.method === 'bp' ? '' : `, not proven within ${String(values['timeout-ms'])} ms`}`;
-    const lines = [`ged ${r.ged}   (${how}: ${status}; ${r.timeMs.toFixed(2)} ms)`, ...r.editPath.map((op) => `  ${formatOperation(op)}`)];
+    const lines = [`ged ${r.ged}   (${how}: ${status}; ${r.timeMs.toFixed(2)} ms)`, ...r.editPath.map((op) => `  ${formatOperation(op, isUndirected(g1) ? '–' : '→')}`)];
     out(lines.join('\n'));
     return 0;
   },

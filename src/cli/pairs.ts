@@ -30,3 +30,13 @@ export function readJsonlPairs(path: string, keys: readonly [string, string]): J
     });
   return pairs;
 }
+
+/** Run f, naming the JSONL line in a UserError it throws (a pair of graphs that cannot be compared). */
+export function withLine<T>(where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`${where}: ${err.message}`);
+    throw err;
+  }
+}

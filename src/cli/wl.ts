@@ -3,7 +3,7 @@ import { wlSimilarity } from '../metrics/wl.js';
 import { UserError } from '../util/errors.js';
 import { out } from './io.js';
 import type { Command } from './options.js';
-import { readJsonlPairs } from './pairs.js';
+import { readJsonlPairs, withLine } from './pairs.js';
 
 export const wlCommand: Command = {
   name: 'wl',
@@ -21,8 +21,8 @@ export const wlCommand: Command = {
     const opts = { iterations: values.iterations as number, undirected: values.undirected === true };
     if (typeof values.pairs === 'string') {
       if (positionals.length > 0) throw new UserError('wl: give either G1.json G2.json or --pairs FILE, not both');
-      const pairs = readJsonlPairs(values.pairs, ['g1', 'g2']).map(({ where, first, second }) => [graphFromJson(first, `${where}: g1`), graphFromJson(second, `${where}: g2`)] as const);
-      out(pairs.map(([a, b]) => JSON.stringify({ similarity: wlSimilarity(a, b, opts) })).join('\n'));
+      const pairs = readJsonlPairs(values.pairs, ['g1', 'g2']).map(({ where, first, second }) => [graphFromJson(first, `${where}: g1`), graphFromJson(second, `${where}: g2`), where] as const);
+      out(pairs.map(([a, b, where]) => JSON.stringify({ similarity: withLine(where, () => wlSimilarity(a, b, opts)) })).join('\n'));
       return 0;
     }
     if (positionals.length !== 2) throw new UserError('wl: give G1.json and G2.json (or --pairs FILE.jsonl)');

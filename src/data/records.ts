@@ -58,12 +58,14 @@ export function recordToExample(r: DataRecord, opts: BuildOptions = {}): Example
   return ex;
 }
 
-/** The same graph with its nodes in a random order and renumbered 0..n−1 (positions dropped). */
+/** The same graph with its nodes in a random order and renumbered 0..n−1 (positions dropped, direction kept). */
 export function shuffleNodes(g: Graph, rng: Rng): Graph {
   const order = rng.shuffle(g.nodes.map((_, i) => i));
   const newId = new Map(order.map((old, i) => [g.nodes[old]!.id, i] as const));
-  return {
+  const shuffled: Graph = {
     nodes: order.map((old, i) => ({ id: i, label: g.nodes[old]!.label })),
     edges: g.edges.map((e) => ({ source: newId.get(e.source)!, target: newId.get(e.target)!, type: e.type })),
   };
+  if (g.directed === false) shuffled.directed = false;
+  return shuffled;
 }

@@ -43,7 +43,8 @@ export function graphFromJson(x: unknown, where = 'graph'): Graph {
     const type = (e.type ?? (mathStyle ? 'structural' : 'sequential')) as EdgeType;
     return { source, target, type };
   });
-  return validateGraph({ nodes, edges }, where);
+  if (x.directed !== undefined && typeof x.directed !== 'boolean') throw new UserError(`${where}: "directed" must be true or false`);
+  return validateGraph(x.directed === false ? { nodes, edges, directed: false } : { nodes, edges }, where);
 }
 
 function nodeOf(id: NodeId, label: string, position: unknown): GraphNode {
@@ -55,9 +56,9 @@ export function readGraphFile(path: string): Graph {
   return graphFromJson(readJsonFile(path), path);
 }
 
-/** The node-link JSON object of a graph (what `graphFromJson` reads back). */
-export function graphToJson(g: Graph): { directed: true; nodes: GraphNode[]; edges: GraphEdge[] } {
-  return { directed: true, nodes: g.nodes.map((n) => ({ ...n })), edges: g.edges.map((e) => ({ ...e })) };
+/** The node-link JSON object of a graph (what `graphFromJson` reads back; an undirected graph keeps each edge once). */
+export function graphToJson(g: Graph): { directed: boolean; nodes: GraphNode[]; edges: GraphEdge[] } {
+  return { directed: g.directed !== false, nodes: g.nodes.map((n) => ({ ...n })), edges: g.edges.map((e) => ({ ...e })) };
 }
 
 const DOT_STYLE: Record<EdgeType, string> = {
@@ -72,12 +73,13 @@ function dotString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-/** Graphviz DOT text of a graph, one colour per edge type. */
+/** Graphviz DOT text of a graph (a `graph` with `--` edges when undirected), one colour per edge type. */
 export function graphToDot(g: Graph, name = 'G'): string {
-  const lines = [`digraph ${dotString(name)} {`, '  node [shape=circle];'];
+  const undirected = g.directed === false;
+  const lines = [`${undirected ? 'graph' : 'digraph'} ${dotString(name)} {`, '  node [shape=circle];'];
   for (const n of g.nodes) lines.push(`  ${dotString(String(n.id))} [label=${dotString(n.label)}];`);
   for (const e of g.edges) {
-    lines.push(`  ${dotString(String(e.source))} -> ${dotString(String(e.target))} [${DOT_STYLE[e.type]}, tooltip=${dotString(e.type)}];`);
+    lines.push(`  ${dotString(String(e.source))} ${undirected ? '--' : '->'} ${dotString(String(e.target))} [${DOT_STYLE[e.type]}, tooltip=${dotString(e.type)}];`);
   }
   lines.push('}');
   return lines.join('\n') + '\n';

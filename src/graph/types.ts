@@ -17,10 +17,18 @@ export interface GraphEdge {
   type: EdgeType;
 }
 
-/** A labelled directed graph with typed edges. */
+/** A labelled graph with typed edges, directed unless `directed` is false. */
 export interface Graph {
   nodes: GraphNode[];
+  /** An undirected graph lists each edge once, in either direction. */
   edges: GraphEdge[];
+  /** False for an undirected graph (absent: directed, as every text builder's graph). */
+  directed?: boolean;
+}
+
+/** True for an undirected graph. */
+export function isUndirected(g: Graph): boolean {
+  return g.directed === false;
 }
 
 /** A Graph with nodes addressed by array index: the form every kernel works on. */
@@ -47,18 +55,25 @@ function nodeIndexer(g: Graph): (id: NodeId) => number | undefined {
 /** Index of each edge type in EDGE_TYPES. */
 const EDGE_TYPE_INDEX: ReadonlyMap<string, number> = new Map(EDGE_TYPES.map((t, i) => [t, i]));
 
-/** Calls visit(sourceIndex, targetIndex, typeIndex) for each edge; throws on an edge that names a missing node. */
+/**
+ * Calls visit(sourceIndex, targetIndex, typeIndex) for each edge, and for an undirected graph
+ * again in the reverse direction: every kernel then reads an undirected edge as the pair of
+ * directed edges it stands for. Throws on an edge that names a missing node.
+ */
 export function forEachIndexedEdge(g: Graph, visit: (s: number, t: number, r: number) => void): void {
   const find = nodeIndexer(g);
+  const both = isUndirected(g);
   for (const e of g.edges) {
     const s = find(e.source);
     const t = find(e.target);
     if (s === undefined || t === undefined) throw new Error(`edge ${String(e.source)}→${String(e.target)} names a missing node`);
-    visit(s, t, EDGE_TYPE_INDEX.get(e.type)!);
+    const r = EDGE_TYPE_INDEX.get(e.type)!;
+    visit(s, t, r);
+    if (both) visit(t, s, r);
   }
 }
 
-/** Index a validated graph: node ids become array positions, edge types become indices. */
+/** Index a validated graph: node ids become array positions, edge types become indices (an undirected edge both ways). */
 export function indexGraph(g: Graph): IndexedGraph {
   const edges: Array<[number, number, number]> = [];
   forEachIndexedEdge(g, (s, t, r) => edges.push([s, t, r]));

@@ -17,7 +17,10 @@ export function validateGraph(g: Graph, where = 'graph'): Graph {
       throw new UserError(`${where}: node ${JSON.stringify(n.id)} has a non-string label (${JSON.stringify(n.label)})`);
     }
   });
+  if (g.directed !== undefined && typeof g.directed !== 'boolean') throw new UserError(`${where}: "directed" must be true or false`);
+  const undirected = g.directed === false;
   const seen = new Set<string>();
+  const keyOf = (id: NodeId): string => `${typeof id}:${String(id)}`;
   g.edges.forEach((e, i) => {
     if (!isEdgeType(e.type)) {
       throw new UserError(`${where}: edge ${i} has unknown type ${JSON.stringify(e.type)} (expected one of ${EDGE_TYPES.join(', ')})`);
@@ -25,9 +28,11 @@ export function validateGraph(g: Graph, where = 'graph'): Graph {
     if (!ids.has(e.source)) throw new UserError(`${where}: edge ${i} starts at missing node ${JSON.stringify(e.source)}`);
     if (!ids.has(e.target)) throw new UserError(`${where}: edge ${i} ends at missing node ${JSON.stringify(e.target)}`);
     if (e.source === e.target) throw new UserError(`${where}: edge ${i} is a self-loop on node ${JSON.stringify(e.source)}`);
-    const key = `${typeof e.source}:${String(e.source)}\u0000${typeof e.target}:${String(e.target)}\u0000${e.type}`;
+    // An undirected edge is the same edge written either way round.
+    const [a, b] = [keyOf(e.source), keyOf(e.target)];
+    const key = `${undirected && b < a ? `${b}\u0000${a}` : `${a}\u0000${b}`}\u0000${e.type}`;
     if (seen.has(key)) {
-      throw new UserError(`${where}: edge ${i} repeats ${JSON.stringify(e.source)}→${JSON.stringify(e.target)} (${e.type})`);
+      throw new UserError(`${where}: edge ${i} repeats ${JSON.stringify(e.source)}${undirected ? '–' : '→'}${JSON.stringify(e.target)} (${e.type})${undirected ? ' in an undirected graph, where each edge is listed once' : ''}`);
     }
     seen.add(key);
   });

@@ -1,4 +1,5 @@
-import { EDGE_TYPES, forEachIndexedEdge, type Graph, type NodeId } from '../graph/types.js';
+import { EDGE_TYPES, forEachIndexedEdge, isUndirected, type Graph, type NodeId } from '../graph/types.js';
+import { UserError } from '../util/errors.js';
 import { linearAssignment } from '../match/assignment.js';
 
 /** Edit operation costs (all ≥ 0; default 1 each). An edge is (source, target, type): a type change is a deletion plus an insertion. */
@@ -91,6 +92,8 @@ interface GedProblem {
   typeSlot: Int8Array;
   presentTypes: number;
   costs: GedCosts;
+  /** Both graphs undirected: adjacency symmetric, each direction at half the edge costs. */
+  undirected: boolean;
   /** Scratch buffers of `completionBound`, allocated once per problem (typed-array allocation dominates small bounds). */
   work: Workspace;
   g1: Graph;
@@ -110,7 +113,16 @@ function resolveCosts(c: Partial<GedCosts> | undefined): GedCosts {
   return costs;
 }
 
-function prepare(g1: Graph, g2: Graph, costs: GedCosts): GedProblem {
+/**
+ * Two graphs in the kernels' form. Undirected graphs come as symmetric adjacency (each edge both
+ * ways, from forEachIndexedEdge) with half the edge costs per direction: a node map maps both
+ * directions of an edge alike, so every edit path and every bound costs each undirected edge
+ * operation exactly once.
+ */
+function prepare(g1: Graph, g2: Graph, fullCosts: GedCosts): GedProblem {
+  const undirected = isUndirected(g1);
+  if (undirected !== isUndirected(g2)) throw new UserError(`GED between a directed and an undirected graph is not defined (graph ${undirected ? 1 : 2} has "directed": false); give both graphs the same "directed"`);
+  const costs = undirected ? { ...fullCosts, edgeInsertion: fullCosts.edgeInsertion / 2, edgeDeletion: fullCosts.edgeDeletion / 2 } : fullCosts;
   const dict = new Map<string, number>();
   const labelIds = (g: Graph): Int32Array => {
     const out = new Int32Array(g.nodes.length);
@@ -141,7 +153,7 @@ function prepare(g1: Graph, g2: Graph, costs: GedCosts): GedProblem {
   const a1 = adj(g1, n1);
   const a2 = adj(g2, n2);
   const work = workspace(n1, n2, 2 * presentTypes);
-  return { n1, n2, l1, l2, labelCount: dict.size, a1, a2, typeSlot, presentTypes, costs, work, g1, g2 };
+  return { n1, n2, l1, l2, labelCount: dict.size, a1, a2, typeSlot, presentTypes, costs, undirected, work, g1, g2 };
 }
 
 /** Cost of the edge pair (mask in g1, mask in g2) under matched endpoints. */
@@ -344,8 +356,9 @@ function editPathOf(p: GedProblem, phi: Int32Array): { nodeMap: Array<[NodeId, N
   }
   for (let k = 0; k < p.n2; k++) if (inverse[k]! < 0) ops.push({ op: 'insert-node', node: ids2[k]! });
   const T = EDGE_TYPES.length;
+  // An undirected edge is listed once, from its lower-index end.
   for (let i = 0; i < p.n1; i++)
-    for (let j = 0; j < p.n1; j++) {
+    for (let j = p.undirected ? i + 1 : 0; j < p.n1; j++) {
       const k = phi[i]!;
       const l = phi[j]!;
       const e1 = p.a1[i * p.n1 + j]!;
@@ -353,7 +366,7 @@ function editPathOf(p: GedProblem, phi: Int32Array): { nodeMap: Array<[NodeId, N
       for (let r = 0; r < T; r++) if (e1 & ~e2 & (1 << r)) ops.push({ op: 'delete-edge', source: ids1[i]!, target: ids1[j]!, type: EDGE_TYPES[r]! });
     }
   for (let k = 0; k < p.n2; k++)
-    for (let l = 0; l < p.n2; l++) {
+    for (let l = p.undirected ? k + 1 : 0; l < p.n2; l++) {
       const i = inverse[k]!;
       const j = inverse[l]!;
       const e2 = p.a2[k * p.n2 + l]!;

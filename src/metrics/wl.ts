@@ -1,14 +1,17 @@
-import { indexGraph, type Graph } from '../graph/types.js';
+import { indexGraph, isUndirected, type Graph } from '../graph/types.js';
+import { UserError } from '../util/errors.js';
 
 export interface WlOptions {
   /** Refinement iterations h (default 3). */
   iterations?: number;
-  /** Pool in- and out-neighbours (default false: direction matters). */
+  /** Pool in- and out-neighbours (default false: direction matters; undirected graphs have no direction to lose). */
   undirected?: boolean;
 }
 
 /** Colour histograms of two graphs after each WL iteration 0..h, with colours compressed jointly. */
 function wlHistograms(g1: Graph, g2: Graph, h: number, undirected: boolean): Array<[Map<number, number>, Map<number, number>]> {
+  // An undirected graph's edges come both ways from indexGraph, so each node sees every neighbour.
+  if (isUndirected(g1) !== isUndirected(g2)) throw new UserError(`WL similarity between a directed and an undirected graph is not defined (graph ${isUndirected(g1) ? 1 : 2} has "directed": false); give both graphs the same "directed" (or compare with --undirected after making both directed)`);
   const graphs = [indexGraph(g1), indexGraph(g2)];
   const dict = new Map<string, number>();
   const compress = (sig: string): number => {

@@ -4,9 +4,10 @@ import type { SoftGraph } from '../loss/softGraph.js';
 /**
  * The crisp graph a prediction stands for: slots with existence > 0.5 become nodes (ids 0..n−1 in
  * slot order) labelled by their most probable label, and an edge of type t joins two such nodes
- * where its probability is > 0.5.
+ * where its probability is > 0.5. `undirected`: one edge i–k where the mean of both directions is
+ * > 0.5 (the loss trains both directions of an undirected target edge), and the graph says so.
  */
-export function decodeSoftGraph(p: SoftGraph, alphabet: readonly string[], types: readonly EdgeType[]): Graph {
+export function decodeSoftGraph(p: SoftGraph, alphabet: readonly string[], types: readonly EdgeType[], undirected = false): Graph {
   const idOf = new Int32Array(p.K).fill(-1);
   const nodes: Graph['nodes'] = [];
   for (let i = 0; i < p.K; i++) {
@@ -22,8 +23,12 @@ export function decodeSoftGraph(p: SoftGraph, alphabet: readonly string[], types
     if (!A) continue;
     for (let i = 0; i < p.K; i++) {
       if (idOf[i]! < 0) continue;
-      for (let k = 0; k < p.K; k++) if (k !== i && idOf[k]! >= 0 && A[i * p.K + k]! > 0.5) edges.push({ source: idOf[i]!, target: idOf[k]!, type: t });
+      for (let k = undirected ? i + 1 : 0; k < p.K; k++) {
+        if (k === i || idOf[k]! < 0) continue;
+        const x = undirected ? (A[i * p.K + k]! + A[k * p.K + i]!) / 2 : A[i * p.K + k]!;
+        if (x > 0.5) edges.push({ source: idOf[i]!, target: idOf[k]!, type: t });
+      }
     }
   }
-  return { nodes, edges };
+  return undirected ? { nodes, edges, directed: false } : { nodes, edges };
 }

@@ -18,6 +18,8 @@ export interface ModelSpec {
   decoderLayers: number;
   /** Position embeddings 0..maxPositions−1, plus one for "no position". */
   maxPositions: number;
+  /** The targets are undirected graphs: predictions decode as undirected (absent: directed). */
+  undirectedOutput?: boolean;
 }
 
 /** The forward graph's named inputs and outputs. */

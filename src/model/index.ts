@@ -5,4 +5,4 @@ export * from './network.js';
 export * from './optimizer.js';
 export * from './step.js';
 export * from './decode.js';
-export { defaultThreads } from './runtime.js';
+export { defaultThreads, engineName } from './runtime.js';

@@ -57,3 +57,8 @@ export class EngineSession {
 export function defaultThreads(): number {
   return 1;
 }
+
+/** The engine as reports name it, with its version (for example "onnxruntime-node 1.30.0, CPU"). */
+export function engineName(): string {
+  return `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common ?? '?'}, CPU`;
+}

@@ -29,7 +29,7 @@ export async function predictTexts(loaded: { ckpt: Checkpoint; model: GraphModel
     return g;
   });
   return (await model.predictGraphs(graphs, cfg.batch_size)).map((p, i) => {
-    const graph = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
+    const graph = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes, model.spec.undirectedOutput);
     return { input: texts[i]!, text: graphToText(graph, builders.target), graph, unknown: [...new Set(graphs[i]!.nodes.map((n) => n.label).filter((l) => !known.has(l)))] };
   });
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Example } from '../data/records.js';
+import { isUndirected } from '../graph/types.js';
 import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, type TermSums } from '../loss/batch.js';
 import type { LossConfig } from '../loss/config.js';
 import { alphabetIndex, targetFromGraph, type TargetGraph } from '../loss/softGraph.js';
@@ -64,7 +65,18 @@ function modelSpecFor(cfg: TrainConfig, data: TrainingData): ModelSpec {
     encoderLayers: cfg.encoder_layers,
     decoderLayers: cfg.decoder_layers,
     maxPositions: cfg.max_input_nodes,
+    ...undirectedTargets(all),
   };
+}
+
+/** `undirectedOutput` when every target is undirected; a mix of directed and undirected targets is refused. */
+function undirectedTargets(examples: readonly Example[]): { undirectedOutput?: true } {
+  // A tiny dataset validates on its training records too: each record counts once.
+  const targets = [...new Map(examples.map((e) => [e.id, e.target])).values()];
+  const undirected = targets.filter(isUndirected).length;
+  if (undirected === 0) return {};
+  if (undirected < targets.length) throw new UserError(`the targets mix directed and undirected graphs (${undirected} of ${targets.length} have "directed": false); a model predicts one kind`);
+  return { undirectedOutput: true };
 }
 
 function freshState(cfg: TrainConfig): TrainerState {

@@ -14,7 +14,7 @@ export async function validate(model: GraphModel, examples: readonly Example[], 
   let textHits = 0;
   const decoded = (await model.predictGraphs(examples.map((e) => e.input), batchSize)).map((p, i) => {
     scoreExample(p, targets[i]!, lossCfg, sums);
-    const g = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes);
+    const g = decodeSoftGraph(p, model.spec.alphabet, model.spec.outputTypes, model.spec.undirectedOutput);
     const want = examples[i]!.targetText;
     if (hasTexts && want !== undefined && graphToText(g, builder) === want) textHits++;
     return g;
