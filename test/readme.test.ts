@@ -19,9 +19,12 @@ interface Shown {
   where: string;
 }
 
-/** Every command line the README shows in a code block (`$ …`, or a bare `grapheme …` / `npx grapheme …` line), with the lines printed under it. */
-function readmeCommands(): Shown[] {
-  const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n');
+/** The pages whose command lines and printed outputs are checked: the README and the docs it sends readers to. */
+const PAGES = ['README.md', 'docs/commands.md', 'docs/results.md'];
+
+/** Every command line a page shows in a code block (`$ …`, or a bare `grapheme …` / `npx grapheme …` line), with the lines printed under it. */
+function pageCommands(page: string): Shown[] {
+  const lines = readFileSync(join(ROOT, page), 'utf8').split('\n');
   const shown: Shown[] = [];
   let inBlock = false;
   let current: Shown | null = null;
@@ -34,7 +37,7 @@ function readmeCommands(): Shown[] {
     if (!inBlock) return;
     const cmd = line.startsWith('$ ') ? line.slice(2) : /^(npx )?grapheme |^node examples\//.test(line) ? line : null;
     if (cmd !== null) {
-      current = { command: cmd, output: [], where: `README.md:${i + 1}` };
+      current = { command: cmd, output: [], where: `${page}:${i + 1}` };
       shown.push(current);
     } else if (current) current.output.push(line);
   });
@@ -54,11 +57,11 @@ function helpExamples(): Shown[] {
 /** Timings and run directories vary from run to run; everything else printed by these commands is deterministic. */
 const normalise = (s: string): string => s.replace(/\d+(\.\d+)? ms/g, 'T ms').replace(/runs\/[\w-]+-\d{8}-\d{6}/g, 'runs/RUN');
 
-test('every command line in the README and in every --help runs (training budgets cut), and the README prints what the tool prints', { timeout: 900_000 }, () => {
+test('every command line in the README, docs/commands.md, docs/results.md and every --help runs (training budgets cut), and the README prints what the tool prints', { timeout: 900_000 }, () => {
   const work = mkdtempSync(join(tmpdir(), 'grapheme-readme-'));
   cpSync(join(ROOT, 'configs'), join(work, 'configs'), { recursive: true });
   cpSync(join(ROOT, 'examples'), join(work, 'examples'), { recursive: true });
-  const all = [...readmeCommands(), ...helpExamples()];
+  const all = [...PAGES.flatMap(pageCommands), ...helpExamples()];
   assert.ok(all.length >= 30, `${all.length} command lines found`);
   let checkedOutputs = 0;
   for (const item of all) {
@@ -82,10 +85,10 @@ test('every command line in the README and in every --help runs (training budget
       const real = new Set(normalise(r.stdout).split('\n'));
       for (const want of item.output) {
         if (want.includes('…') || want.trim() === '') continue;
-        assert.ok(real.has(normalise(want)), `${item.where}: README prints ${JSON.stringify(want)} under \`${item.command}\`; the tool printed:\n${r.stdout}`);
+        assert.ok(real.has(normalise(want)), `${item.where}: the page prints ${JSON.stringify(want)} under \`${item.command}\`; the tool printed:\n${r.stdout}`);
         checkedOutputs++;
       }
     }
   }
-  assert.ok(checkedOutputs >= 15, `only ${checkedOutputs} README output lines compared`);
+  assert.ok(checkedOutputs >= 15, `only ${checkedOutputs} printed output lines compared`);
 });
