@@ -8,4 +8,4 @@ export * from './metrics/index.js';
 // The model on onnxruntime: load a checkpoint, predict, export.
 export { GraphModel, type ModelSpec, type EngineOptions } from './model/network.js';
 export { loadModel, checkpointPath } from './train/trainer.js';
-export { predictTexts, type TextPrediction } from './train/predict.js';
+export { predictInputs, predictTexts, type Prediction, type TextPrediction } from './train/predict.js';

@@ -112,8 +112,9 @@ test('JSONL readers: every bad line is an error naming file and line', () => {
   const cases: Array<[string, RegExp]> = [
     ['{"input":"a","target":"b"}\n{"input":"a",', /bad1\.jsonl:2: not valid JSON/],
     ['[1,2]\n', /:1: not a dataset record/],
-    ['{"input":"a","target":3}\n', /:1: "target" must be a string/],
-    ['{"input":"a","target":"b"}\n{"input_polish":"(+ 1 2)","expected_result":3}\n', /:2: a math record in a file of text records/],
+    ['{"input":"a","target":3}\n', /:1: "target" must be a string or a graph object/],
+    ['{"input":"a","target":"b"}\n{"input":"c","target":{"nodes":[]}}\n', /:2: a text → graph record in a file of text pair records/],
+    ['{"input":"a","target":"b"}\n{"input_polish":"(+ 1 2)","expected_result":3}\n', /:2: a GRAPHEME-Math record in a file of text pair records \(the first record sets the format\)/],
     ['{"input_polish":"(+ 1 2)"}\n', /:1: needs "expected_result" or "expected_symbolic"/],
     ['{"input_polish":"(+ 1 2)","expected_result":"3"}\n', /:1: "expected_result" must be a finite number/],
     ['{"input_polish":"(+ x 2)","expected_result":3,"bindings":{"x":"five"}}\n', /:1: binding "x" must be a finite number/],

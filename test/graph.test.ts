@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
-  chainGraph, graphFromJson, graphToDot, graphToJson, graphToText, graphemes, indexGraph, maximalCliques,
+  EDGE_TYPES, chainGraph, graphFromJson, graphToDot, graphToJson, graphToText, graphemes, indexGraph, maximalCliques,
   polishGraph, polishText, structuralRanks, textToGraph, validateGraph, wordsGraph, type IndexedGraph,
 } from '../src/index.js';
 import { shuffleNodes } from '../src/data/records.js';
@@ -122,7 +122,7 @@ function bruteMaximalCliques(g: IndexedGraph): number[][] {
 test('maximal cliques equal brute force on random small graphs', () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 9 }), fc.array(fc.tuple(fc.nat(8), fc.nat(8), fc.nat(4)), { maxLength: 30 }), (n, raw) => {
-      const g: IndexedGraph = { labels: Array(n).fill('x'), edges: raw.filter(([s, t]) => s < n && t < n && s !== t) };
+      const g: IndexedGraph = { labels: Array(n).fill('x'), edges: raw.filter(([s, t]) => s < n && t < n && s !== t), types: EDGE_TYPES };
       const key = (cs: number[][]): string[] => cs.map((c) => c.join(',')).sort();
       assert.deepEqual(key(maximalCliques(g)), key(bruteMaximalCliques(g)));
     }),
@@ -147,7 +147,12 @@ test('graph validation names the problem', () => {
   assert.throws(() => graphFromJson({ nodes: [...nodes, { id: 0, label: 'c' }], edges: [] }, 'g.json'), /g\.json: duplicate node id 0/);
   assert.throws(() => graphFromJson({ nodes, edges: [{ source: 0, target: 7 }] }, 'g.json'), /g\.json: edge 0 ends at missing node 7/);
   assert.throws(() => graphFromJson({ nodes, edges: [{ source: 1, target: 1 }] }), /self-loop on node 1/);
-  assert.throws(() => graphFromJson({ nodes, edges: [{ source: 0, target: 1, type: 'friend' }] }), /unknown type "friend"/);
+  // Any non-empty label is an edge type; a number (a bond order) is read as its decimal text.
+  assert.equal(graphFromJson({ nodes, edges: [{ source: 0, target: 1, type: 'friend' }] }).edges[0]!.type, 'friend');
+  assert.equal(graphFromJson({ nodes, edges: [{ source: 0, target: 1, label: 2 }] }).edges[0]!.type, '2');
+  assert.throws(() => graphFromJson({ nodes, edges: [{ source: 0, target: 1, type: '' }] }, 'g.json'), /g\.json: edge 0 has type "": an edge's type \(or label\) must be a non-empty string/);
+  assert.throws(() => graphFromJson({ nodes, edges: [{ source: 0, target: 1, label: 'constructor' }] }), /edge 0 has type "constructor", a name reserved by JavaScript objects/);
+  assert.throws(() => graphFromJson({ nodes, edges: [{ source: 0, target: 1, type: true }] }), /edge 0 has type true/);
   assert.throws(() => graphFromJson({ nodes: [{ id: 0, label: null }], edges: [] }), /non-string label/);
   assert.throws(() => graphFromJson([1, 2]), /must be a JSON object/);
   assert.throws(() => graphFromJson({ edges: [] }), /missing "nodes"/);

@@ -10,7 +10,7 @@ import { exactGed } from '../src/metrics/ged.js';
 import { wlSimilarity } from '../src/metrics/wl.js';
 import { cli } from './helpers.js';
 
-const SCRIPT = fileURLToPath(new URL('../../test/networkx_undirected.py', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../test/networkx_graphs.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'grapheme-undirected-'));
 

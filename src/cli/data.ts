@@ -1,6 +1,7 @@
 import type { DataRecord } from '../data/records.js';
 import { DEFAULT_TASK_SPEC, SPLITS, TASKS, generateRecords, type Split, type TaskName } from '../data/tasks.js';
 import { graphToJson } from '../graph/io.js';
+import type { Graph } from '../graph/types.js';
 import { out } from './io.js';
 import type { Command } from './options.js';
 
@@ -8,6 +9,10 @@ import type { Command } from './options.js';
 export function recordLine(r: DataRecord): string {
   if (r.kind === 'text') return JSON.stringify({ id: r.id, input: r.pair.input, target: r.pair.target });
   if (r.kind === 'graph') return JSON.stringify({ id: r.id, input: graphToJson(r.input), target: graphToJson(r.target) });
+  if (r.kind === 'mixed') {
+    const side = (v: string | Graph): unknown => (typeof v === 'string' ? v : graphToJson(v));
+    return JSON.stringify({ id: r.id, input: side(r.input), target: side(r.target) });
+  }
   return JSON.stringify(r.record);
 }
 

@@ -1,4 +1,4 @@
-import { readDataset } from '../data/jsonl.js';
+import { hasTargetTexts, readDataset } from '../data/jsonl.js';
 import { recordToExample } from '../data/records.js';
 import { generateRecords, isTaskName, TASKS } from '../data/tasks.js';
 import { targetFromGraph, alphabetIndex } from '../loss/softGraph.js';
@@ -38,7 +38,7 @@ export const evalCommand: Command = {
       let hasTexts = true;
       if (typeof values.data === 'string') {
         const ds = readDataset(values.data);
-        hasTexts = ds.format !== 'graph';
+        hasTexts = hasTargetTexts(ds.format);
         examples = ds.records.map((r) => recordToExample(r, buildOptions(cfg, 3)));
       } else {
         const task = values.task;

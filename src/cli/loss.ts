@@ -2,7 +2,7 @@ import { readJsonFile } from '../util/files.js';
 import { lossForMode } from '../loss/crossEntropy.js';
 import type { LossResult } from '../loss/structural.js';
 import { lossPairFromJson } from '../loss/io.js';
-import { EDGE_TYPES } from '../graph/types.js';
+import { typesOf } from '../loss/softGraph.js';
 import { UserError } from '../util/errors.js';
 import { readJsonlPairs } from './pairs.js';
 import { out } from './io.js';
@@ -17,7 +17,7 @@ function rows(x: Float64Array, r: number, c: number): number[][] {
 /** Gradients in the input's shapes: exist [K], labels [K][L], edges {type: [K][K]}, positions [K][K] when given. */
 export function gradientsJson(r: LossResult, K: number, alphabet: string[]): Record<string, unknown> {
   const edges: Record<string, number[][]> = {};
-  for (const t of EDGE_TYPES) if (r.gradients.edges[t]) edges[t] = rows(r.gradients.edges[t]!, K, K);
+  for (const t of typesOf(r.gradients.edges)) edges[t] = rows(r.gradients.edges[t]!, K, K);
   const g: Record<string, unknown> = { alphabet, exist: Array.from(r.gradients.exist), labels: rows(r.gradients.labels, K, alphabet.length), edges };
   if (r.gradients.positions) g.positions = rows(r.gradients.positions, K, K);
   return g;
@@ -71,7 +71,7 @@ export const lossCommand: Command = {
     if (r.sinkhorn) lines.push(`sinkhorn: ${r.sinkhorn.iterations} iterations, marginal error ${r.sinkhorn.marginalError.toExponential(2)}, ${r.sinkhorn.converged ? 'converged' : 'NOT converged'} (${r.sinkhorn.kernel} kernel)`);
     if (withGradients) {
       const parts = [`exist ${norm(r.gradients.exist)}`, `labels ${norm(r.gradients.labels)}`];
-      for (const t of EDGE_TYPES) if (r.gradients.edges[t]) parts.push(`edges.${t} ${norm(r.gradients.edges[t]!)}`);
+      for (const t of typesOf(r.gradients.edges)) parts.push(`edges.${t} ${norm(r.gradients.edges[t]!)}`);
       if (r.gradients.positions) parts.push(`positions ${norm(r.gradients.positions)}`);
       lines.push(`gradient norms: ${parts.join(', ')} (--json prints the arrays, shaped as the input)`);
     }

@@ -3,8 +3,19 @@ import { readTextFile } from '../util/files.js';
 import { UserError, describeError } from '../util/errors.js';
 import type { MathRecord } from './math.js';
 import type { DataRecord } from './records.js';
+import type { Graph } from '../graph/types.js';
 
-export type DatasetFormat = 'text' | 'graph' | 'math';
+/** A dataset's record format: text pairs, graph pairs, text → graph, graph → text, or GRAPHEME-Math. */
+export type DatasetFormat = 'text' | 'graph' | 'text-graph' | 'graph-text' | 'math';
+
+/** True when a format's targets are texts, so that a decoded prediction can be scored as text. */
+export function hasTargetTexts(format: DatasetFormat): boolean {
+  return format === 'text' || format === 'graph-text' || format === 'math';
+}
+
+const FORMAT_NAME: Record<DatasetFormat, string> = {
+  text: 'text pair', graph: 'graph pair', 'text-graph': 'text → graph', 'graph-text': 'graph → text', math: 'GRAPHEME-Math',
+};
 
 export interface Dataset {
   path: string;
@@ -20,12 +31,12 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Which of the three formats a parsed line is in, or undefined if none. */
+/** Which format a parsed line is in (each side a string or a graph object), or undefined if none. */
 export function detectFormat(x: unknown): DatasetFormat | undefined {
   if (!isObject(x)) return undefined;
   if ('input_polish' in x) return 'math';
-  if (typeof x.input === 'string') return 'text';
-  if (isObject(x.input)) return 'graph';
+  if (typeof x.input === 'string') return isObject(x.target) ? 'text-graph' : 'text';
+  if (isObject(x.input)) return typeof x.target === 'string' ? 'graph-text' : 'graph';
   return undefined;
 }
 
@@ -61,9 +72,9 @@ function parseMath(x: Record<string, unknown>, where: string): MathRecord {
 export function parseRecord(x: unknown, format: DatasetFormat, where: string, fallbackId: string): DataRecord {
   const found = detectFormat(x);
   if (found === undefined) {
-    throw new UserError(`${where}: not a dataset record (expected {"input","target"} text or graph pairs, or a GRAPHEME-Math record with "input_polish")`);
+    throw new UserError(`${where}: not a dataset record (expected {"input","target"} with each side a text or a graph, or a GRAPHEME-Math record with "input_polish")`);
   }
-  if (found !== format) throw new UserError(`${where}: a ${found} record in a file of ${format} records`);
+  if (found !== format) throw new UserError(`${where}: a ${FORMAT_NAME[found]} record in a file of ${FORMAT_NAME[format]} records (the first record sets the format)`);
   const o = x as Record<string, unknown>;
   const id = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : fallbackId;
   if (format === 'math') {
@@ -72,10 +83,12 @@ export function parseRecord(x: unknown, format: DatasetFormat, where: string, fa
     return { kind: 'math', id, record };
   }
   if (format === 'text') {
-    if (typeof o.target !== 'string') throw new UserError(`${where}: "target" must be a string like "input"`);
+    if (typeof o.target !== 'string') throw new UserError(`${where}: "target" must be a string or a graph object`);
     return { kind: 'text', id, pair: { input: o.input as string, target: o.target } };
   }
-  return { kind: 'graph', id, input: graphFromJson(o.input, `${where}: input`), target: graphFromJson(o.target, `${where}: target`) };
+  const side = (v: unknown, name: 'input' | 'target'): string | Graph => (typeof v === 'string' ? v : graphFromJson(v, `${where}: ${name}`));
+  if (format === 'graph') return { kind: 'graph', id, input: side(o.input, 'input') as Graph, target: side(o.target, 'target') as Graph };
+  return { kind: 'mixed', id, input: side(o.input, 'input'), target: side(o.target, 'target') };
 }
 
 /**

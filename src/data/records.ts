@@ -4,10 +4,11 @@ import { mathInputText, mathTargetText, type MathRecord } from './math.js';
 import type { TextPair } from './strings.js';
 import type { Rng } from '../util/rng.js';
 
-/** One record of a dataset, in any of the three JSONL formats. */
+/** One record of a dataset: text pairs, graph pairs, text → graph or graph → text (`mixed`), or GRAPHEME-Math. */
 export type DataRecord =
   | { kind: 'text'; id: string; pair: TextPair }
   | { kind: 'graph'; id: string; input: Graph; target: Graph }
+  | { kind: 'mixed'; id: string; input: string | Graph; target: string | Graph }
   | { kind: 'math'; id: string; record: MathRecord };
 
 /** A training example: input and target graphs, with texts where the data has them. */
@@ -29,11 +30,18 @@ export interface BuildOptions {
   shuffleTargetNodes?: Rng;
 }
 
-/** The input and target texts of a record, or undefined for graph pairs. */
+/** The input and target texts of a record, or undefined unless both sides are text. */
 export function recordTexts(r: DataRecord): { input: string; target: string } | undefined {
   if (r.kind === 'text') return r.pair;
   if (r.kind === 'math') return { input: mathInputText(r.record), target: mathTargetText(r.record) };
   return undefined;
+}
+
+/** The text the train/validation split hashes: the input text, or the input graph's JSON where the input is a graph. */
+export function splitKey(r: DataRecord): string {
+  if (r.kind === 'math') return mathInputText(r.record);
+  if (r.kind === 'text') return r.pair.input;
+  return typeof r.input === 'string' ? r.input : JSON.stringify(r.input);
 }
 
 /** Turn a record into an example with the given builders. */
@@ -51,6 +59,14 @@ export function recordToExample(r: DataRecord, opts: BuildOptions = {}): Example
     if (r.kind === 'math') ex.level = r.record.level;
   } else if (r.kind === 'graph') {
     ex = { id: r.id, input: r.input, target: r.target };
+  } else if (r.kind === 'mixed') {
+    ex = {
+      id: r.id,
+      input: typeof r.input === 'string' ? textToGraph(r.input, opts.inputBuilder ?? 'words') : r.input,
+      target: typeof r.target === 'string' ? textToGraph(r.target, opts.targetBuilder ?? 'words') : r.target,
+    };
+    if (typeof r.input === 'string') ex.inputText = r.input;
+    if (typeof r.target === 'string') ex.targetText = r.target;
   } else {
     throw new Error('unreachable');
   }

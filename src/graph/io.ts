@@ -1,5 +1,5 @@
-import { UserError } from '../util/errors.js';
-import { readJsonFile } from '../util/files.js';
+import { UserError, describeError } from '../util/errors.js';
+import { readJsonFile, readTextFile } from '../util/files.js';
 import { type EdgeType, type Graph, type GraphEdge, type GraphNode, type NodeId } from './types.js';
 import { validateGraph } from './validate.js';
 
@@ -9,7 +9,8 @@ function isObject(x: unknown): x is Record<string, unknown> {
 
 /**
  * Read a graph from parsed JSON: node-link (`nodes`, `edges`), NetworkX `node_link_data`
- * (`links`), or GRAPHEME-Math (`value` labels, `from`/`to` edges). A missing edge type is
+ * (`links`), or GRAPHEME-Math (`value` labels, `from`/`to` edges). An edge's type is its `type`,
+ * else its `label` (any non-empty string, or a number read as its decimal text); a missing one is
  * `sequential`, except in GRAPHEME-Math graphs, whose edges are expression-tree edges
  * (`structural`). Throws a UserError prefixed by `where`.
  */
@@ -40,11 +41,17 @@ export function graphFromJson(x: unknown, where = 'graph'): Graph {
     if ((typeof source !== 'number' && typeof source !== 'string') || (typeof target !== 'number' && typeof target !== 'string')) {
       throw new UserError(`${where}: edge ${i} needs "source" and "target" (or "from" and "to") node ids`);
     }
-    const type = (e.type ?? (mathStyle ? 'structural' : 'sequential')) as EdgeType;
+    const type = edgeLabelOf(e.type ?? e.label, mathStyle);
     return { source, target, type };
   });
   if (x.directed !== undefined && typeof x.directed !== 'boolean') throw new UserError(`${where}: "directed" must be true or false`);
   return validateGraph(x.directed === false ? { nodes, edges, directed: false } : { nodes, edges }, where);
+}
+
+/** An edge's type from its `type` (else `label`) field: numbers (a bond order) become their decimal text. */
+function edgeLabelOf(raw: unknown, mathStyle: boolean): EdgeType {
+  if (raw === undefined || raw === null) return mathStyle ? 'structural' : 'sequential';
+  return (typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw) as EdgeType;
 }
 
 function nodeOf(id: NodeId, label: string, position: unknown): GraphNode {
@@ -56,12 +63,38 @@ export function readGraphFile(path: string): Graph {
   return graphFromJson(readJsonFile(path), path);
 }
 
+/**
+ * Read the graphs of a file: one JSON graph (pretty-printed or not), or JSON Lines with a graph on
+ * each non-blank line. A bad line is a UserError naming the file and line.
+ */
+export function readGraphsFile(path: string): Graph[] {
+  const text = readTextFile(path, 'graph file');
+  try {
+    return [graphFromJson(JSON.parse(text), path)];
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+  }
+  const graphs: Graph[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    let x: unknown;
+    try {
+      x = JSON.parse(line);
+    } catch (err) {
+      throw new UserError(`${path}:${i + 1}: not valid JSON (${describeError(err)})`);
+    }
+    graphs.push(graphFromJson(x, `${path}:${i + 1}`));
+  });
+  if (graphs.length === 0) throw new UserError(`${path}: no graphs (expected a JSON graph, or one per line)`);
+  return graphs;
+}
+
 /** The node-link JSON object of a graph (what `graphFromJson` reads back; an undirected graph keeps each edge once). */
 export function graphToJson(g: Graph): { directed: boolean; nodes: GraphNode[]; edges: GraphEdge[] } {
   return { directed: g.directed !== false, nodes: g.nodes.map((n) => ({ ...n })), edges: g.edges.map((e) => ({ ...e })) };
 }
 
-const DOT_STYLE: Record<EdgeType, string> = {
+const DOT_STYLE: Readonly<Record<string, string>> = {
   sequential: 'color="#333333"',
   clique: 'color="#1f77b4", dir=none, style=dashed',
   skip: 'color="#2ca02c", style=dotted',
@@ -73,13 +106,13 @@ function dotString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-/** Graphviz DOT text of a graph (a `graph` with `--` edges when undirected), one colour per edge type. */
+/** Graphviz DOT text of a graph (a `graph` with `--` edges when undirected): one colour per GRAPHEME edge type, any other type written as the edge's label. */
 export function graphToDot(g: Graph, name = 'G'): string {
   const undirected = g.directed === false;
   const lines = [`${undirected ? 'graph' : 'digraph'} ${dotString(name)} {`, '  node [shape=circle];'];
   for (const n of g.nodes) lines.push(`  ${dotString(String(n.id))} [label=${dotString(n.label)}];`);
   for (const e of g.edges) {
-    lines.push(`  ${dotString(String(e.source))} ${undirected ? '--' : '->'} ${dotString(String(e.target))} [${DOT_STYLE[e.type]}, tooltip=${dotString(e.type)}];`);
+    lines.push(`  ${dotString(String(e.source))} ${undirected ? '--' : '->'} ${dotString(String(e.target))} [${Object.hasOwn(DOT_STYLE, e.type) ? `${DOT_STYLE[e.type]}, tooltip=${dotString(e.type)}` : `label=${dotString(e.type)}`}];`);
   }
   lines.push('}');
   return lines.join('\n') + '\n';

@@ -1,7 +1,4 @@
-import { EDGE_TYPES, forEachIndexedEdge, type Graph } from './types.js';
-
-const SEQUENTIAL = EDGE_TYPES.indexOf('sequential');
-const STRUCTURAL = EDGE_TYPES.indexOf('structural');
+import { forEachIndexedEdge, type Graph } from './types.js';
 
 /**
  * Each node's position in the order its own edges define, or null where they define none.
@@ -24,11 +21,11 @@ export function structuralRanks(g: Graph): Int32Array | null {
   let unique = true;
   forEachIndexedEdge(g, (s, t, r) => {
     if (s === t) return;
-    if (r === SEQUENTIAL) {
+    if (r === 'sequential') {
       if (next[s] !== -1 || hasPrev[t]) unique = false;
       next[s] = t;
       hasPrev[t] = 1;
-    } else if (r === STRUCTURAL) {
+    } else if (r === 'structural') {
       if (parent[t] !== -1) unique = false;
       parent[t] = s;
       children[s]!.push(t);

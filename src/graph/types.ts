@@ -1,6 +1,8 @@
-/** The GRAPHEME edge types, in the fixed order used by every per-type array in the project. */
+/** The GRAPHEME edge types the text builders make; they come first, in this order, in every list of edge types. */
 export const EDGE_TYPES = ['sequential', 'clique', 'skip', 'semantic', 'structural'] as const;
-export type EdgeType = (typeof EDGE_TYPES)[number];
+export type TextEdgeType = (typeof EDGE_TYPES)[number];
+/** An edge's label: one of EDGE_TYPES, or any other non-empty string a dataset uses (a bond order, a relation's name). */
+export type EdgeType = string;
 
 export type NodeId = number | string;
 
@@ -34,12 +36,27 @@ export function isUndirected(g: Graph): boolean {
 /** A Graph with nodes addressed by array index: the form every kernel works on. */
 export interface IndexedGraph {
   labels: string[];
-  /** Edges as [sourceIndex, targetIndex, typeIndex into EDGE_TYPES]. */
+  /** Edges as [sourceIndex, targetIndex, index into types]. */
   edges: Array<[number, number, number]>;
+  /** The edge types the indices name. */
+  types: readonly EdgeType[];
 }
 
-export function isEdgeType(x: unknown): x is EdgeType {
-  return typeof x === 'string' && (EDGE_TYPES as readonly string[]).includes(x);
+const TEXT_TYPE_RANK: ReadonlyMap<string, number> = new Map(EDGE_TYPES.map((t, i) => [t, i]));
+
+/** Edge types in the project's order: the GRAPHEME types first in EDGE_TYPES order, then the others by code point, each once. */
+export function edgeTypeOrder(types: Iterable<EdgeType>): EdgeType[] {
+  const unique = [...new Set(types)];
+  const text = EDGE_TYPES.filter((t) => unique.includes(t));
+  const other = unique.filter((t) => !TEXT_TYPE_RANK.has(t)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...text, ...other];
+}
+
+/** The edge types present in a set of graphs, in edgeTypeOrder. */
+export function edgeTypesOf(graphs: Iterable<Graph>): EdgeType[] {
+  const seen = new Set<EdgeType>();
+  for (const g of graphs) for (const e of g.edges) seen.add(e.type);
+  return edgeTypeOrder(seen);
 }
 
 /** Position of each node id in g.nodes (undefined for an id that names no node). */
@@ -52,38 +69,42 @@ function nodeIndexer(g: Graph): (id: NodeId) => number | undefined {
   return (id) => at.get(id);
 }
 
-/** Index of each edge type in EDGE_TYPES. */
-const EDGE_TYPE_INDEX: ReadonlyMap<string, number> = new Map(EDGE_TYPES.map((t, i) => [t, i]));
-
 /**
- * Calls visit(sourceIndex, targetIndex, typeIndex) for each edge, and for an undirected graph
- * again in the reverse direction: every kernel then reads an undirected edge as the pair of
- * directed edges it stands for. Throws on an edge that names a missing node.
+ * Calls visit(sourceIndex, targetIndex, type) for each edge, and for an undirected graph again in
+ * the reverse direction: every kernel then reads an undirected edge as the pair of directed edges
+ * it stands for. Throws on an edge that names a missing node.
  */
-export function forEachIndexedEdge(g: Graph, visit: (s: number, t: number, r: number) => void): void {
+export function forEachIndexedEdge(g: Graph, visit: (s: number, t: number, type: EdgeType) => void): void {
   const find = nodeIndexer(g);
   const both = isUndirected(g);
   for (const e of g.edges) {
     const s = find(e.source);
     const t = find(e.target);
     if (s === undefined || t === undefined) throw new Error(`edge ${String(e.source)}→${String(e.target)} names a missing node`);
-    const r = EDGE_TYPE_INDEX.get(e.type)!;
-    visit(s, t, r);
-    if (both) visit(t, s, r);
+    visit(s, t, e.type);
+    if (both) visit(t, s, e.type);
   }
 }
 
-/** Index a validated graph: node ids become array positions, edge types become indices (an undirected edge both ways). */
-export function indexGraph(g: Graph): IndexedGraph {
+/**
+ * Index a validated graph: node ids become array positions, edge types indices into `types`
+ * (default: the graph's own, in edgeTypeOrder), an undirected edge both ways. Edges of a type
+ * not in `types` are left out: a model reads only the input types it was trained on.
+ */
+export function indexGraph(g: Graph, types: readonly EdgeType[] = edgeTypesOf([g])): IndexedGraph {
+  const at = new Map(types.map((t, i) => [t, i] as const));
   const edges: Array<[number, number, number]> = [];
-  forEachIndexedEdge(g, (s, t, r) => edges.push([s, t, r]));
-  return { labels: g.nodes.map((n) => n.label), edges };
+  forEachIndexedEdge(g, (s, t, type) => {
+    const r = at.get(type);
+    if (r !== undefined) edges.push([s, t, r]);
+  });
+  return { labels: g.nodes.map((n) => n.label), edges, types };
 }
 
 /** Build a Graph from indexed parts; node ids become 0..n−1. */
 export function graphFromIndexed(ig: IndexedGraph): Graph {
   return {
     nodes: ig.labels.map((label, id) => ({ id, label })),
-    edges: ig.edges.map(([s, t, r]) => ({ source: s, target: t, type: EDGE_TYPES[r]! })),
+    edges: ig.edges.map(([s, t, r]) => ({ source: s, target: t, type: ig.types[r]! })),
   };
 }

@@ -1,5 +1,5 @@
 import { UserError } from '../util/errors.js';
-import { EDGE_TYPES, isEdgeType, type Graph, type NodeId } from './types.js';
+import { type Graph, type NodeId } from './types.js';
 
 /** Check a graph's invariants; throws a UserError naming the first problem, prefixed by `where`. */
 export function validateGraph(g: Graph, where = 'graph'): Graph {
@@ -22,9 +22,8 @@ export function validateGraph(g: Graph, where = 'graph'): Graph {
   const seen = new Set<string>();
   const keyOf = (id: NodeId): string => `${typeof id}:${String(id)}`;
   g.edges.forEach((e, i) => {
-    if (!isEdgeType(e.type)) {
-      throw new UserError(`${where}: edge ${i} has unknown type ${JSON.stringify(e.type)} (expected one of ${EDGE_TYPES.join(', ')})`);
-    }
+    const problem = edgeLabelProblem(e.type);
+    if (problem) throw new UserError(`${where}: edge ${i} ${problem}`);
     if (!ids.has(e.source)) throw new UserError(`${where}: edge ${i} starts at missing node ${JSON.stringify(e.source)}`);
     if (!ids.has(e.target)) throw new UserError(`${where}: edge ${i} ends at missing node ${JSON.stringify(e.target)}`);
     if (e.source === e.target) throw new UserError(`${where}: edge ${i} is a self-loop on node ${JSON.stringify(e.source)}`);
@@ -37,4 +36,15 @@ export function validateGraph(g: Graph, where = 'graph'): Graph {
     seen.add(key);
   });
   return g;
+}
+
+/**
+ * Why a value cannot be an edge label, or undefined when it can: any non-empty string except the
+ * property names of a plain JavaScript object (`constructor`, `__proto__`, …), which per-type
+ * records would read as inherited members.
+ */
+export function edgeLabelProblem(type: unknown): string | undefined {
+  if (typeof type !== 'string' || type === '') return `has type ${JSON.stringify(type ?? null)}: an edge's type (or label) must be a non-empty string`;
+  if (type in Object.prototype) return `has type ${JSON.stringify(type)}, a name reserved by JavaScript objects; rename it`;
+  return undefined;
 }

@@ -1,6 +1,5 @@
-import { EDGE_TYPES } from '../graph/types.js';
 import { resolveLossConfig, type LossConfig } from './config.js';
-import { zeroGradients, type SoftGraph, type TargetGraph } from './softGraph.js';
+import { typesOf, zeroGradients, type SoftGraph, type TargetGraph } from './softGraph.js';
 import { structuralLoss, type LossResult } from './structural.js';
 
 /** Probabilities are clipped to [EPS, 1 − EPS] so that −log never returns Inf. */
@@ -32,10 +31,9 @@ export function crossEntropyLoss(p: SoftGraph, t: TargetGraph): LossResult {
     ce += v;
     grads.exist[i] = g;
   }
-  for (const r of EDGE_TYPES) {
-    const A = p.edges[r];
+  for (const r of typesOf(p.edges)) {
+    const A = p.edges[r]!;
     const B = t.edges[r];
-    if (!A) continue;
     const gA = grads.edges[r]!;
     for (let i = 0; i < K; i++) {
       for (let k = 0; k < K; k++) {
@@ -57,7 +55,7 @@ export function hybridLoss(p: SoftGraph, t: TargetGraph, cfg: LossConfig): LossR
   const c = crossEntropyLoss(p, t);
   const mix = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, k) => lambda * v + (1 - lambda) * y[k]!);
   const edges: typeof s.gradients.edges = {};
-  for (const r of EDGE_TYPES) {
+  for (const r of typesOf(s.gradients.edges)) {
     const gs = s.gradients.edges[r];
     const gc = c.gradients.edges[r];
     if (gs && gc) edges[r] = mix(gs, gc);

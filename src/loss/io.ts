@@ -1,7 +1,8 @@
 import { graphFromJson } from '../graph/io.js';
-import { EDGE_TYPES, isEdgeType, type Graph } from '../graph/types.js';
+import type { Graph } from '../graph/types.js';
+import { edgeLabelProblem } from '../graph/validate.js';
 import { UserError } from '../util/errors.js';
-import { softGraphFromGraph, targetFromGraph, type EdgeMatrices, type SoftGraph, type TargetGraph } from './softGraph.js';
+import { softGraphFromGraph, targetFromGraph, typesOf, type EdgeMatrices, type SoftGraph, type TargetGraph } from './softGraph.js';
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -37,7 +38,8 @@ export function softGraphFromJson(x: unknown, where = 'soft graph'): { graph: So
   if (edges !== undefined) {
     if (!isObject(edges)) throw new UserError(`${where}: "edges" must be an object of K×K matrices by edge type`);
     for (const [type, mat] of Object.entries(edges)) {
-      if (!isEdgeType(type)) throw new UserError(`${where}: edges has unknown type ${JSON.stringify(type)} (expected one of ${EDGE_TYPES.join(', ')})`);
+      const problem = edgeLabelProblem(type);
+      if (problem) throw new UserError(`${where}: edges ${problem}`);
       if (!Array.isArray(mat) || mat.length !== K) throw new UserError(`${where}: edges.${type} must be a ${K}×${K} matrix`);
       const A = new Float64Array(K * K);
       mat.forEach((row: unknown, i: number) => {
@@ -65,7 +67,7 @@ export function softGraphFromJson(x: unknown, where = 'soft graph'): { graph: So
 export function softGraphToJson(p: SoftGraph, alphabet: readonly string[]): Record<string, unknown> {
   const rows = (x: Float64Array, r: number, c: number): number[][] => Array.from({ length: r }, (_, i) => Array.from(x.subarray(i * c, i * c + c)));
   const edges: Record<string, number[][]> = {};
-  for (const r of EDGE_TYPES) if (p.edges[r]) edges[r] = rows(p.edges[r]!, p.K, p.K);
+  for (const r of typesOf(p.edges)) edges[r] = rows(p.edges[r]!, p.K, p.K);
   const out: Record<string, unknown> = { alphabet: [...alphabet], exist: Array.from(p.exist), labels: rows(p.labels, p.K, p.L), edges };
   if (p.positions) out.positions = rows(p.positions, p.K, p.K);
   return out;

@@ -1,8 +1,8 @@
-import { EDGE_TYPES, indexGraph, type EdgeType, type Graph } from '../graph/types.js';
+import { edgeTypeOrder, indexGraph, type EdgeType, type Graph } from '../graph/types.js';
 import { UserError } from '../util/errors.js';
 import { structuralRanks } from '../graph/ranks.js';
 
-/** Per-edge-type square matrices (row-major); a missing type is all zeros. */
+/** Per-edge-type square matrices (row-major); a missing type is all zeros. Keys are edge types (any string validateGraph accepts). */
 export type EdgeMatrices = Partial<Record<EdgeType, Float64Array>>;
 
 /**
@@ -53,7 +53,7 @@ export function targetFromGraph(g: Graph, alphabet: readonly string[] | Map<stri
   const edges: EdgeMatrices = {};
   for (const [s, t, r] of ig.edges) {
     if (s === t) continue;
-    const type = EDGE_TYPES[r]!;
+    const type = ig.types[r]!;
     const B = (edges[type] ??= new Float64Array(m * m));
     B[s * m + t] = 1;
   }
@@ -77,13 +77,18 @@ export function softGraphFromGraph(g: Graph, alphabet: readonly string[]): SoftG
 /** Zero gradients shaped like a SoftGraph (edge types as in the graph). */
 export function zeroGradients(p: SoftGraph): SoftGraphGradients {
   const edges: EdgeMatrices = {};
-  for (const r of EDGE_TYPES) if (p.edges[r]) edges[r] = new Float64Array(p.K * p.K);
+  for (const r of typesOf(p.edges)) edges[r] = new Float64Array(p.K * p.K);
   const g: SoftGraphGradients = { exist: new Float64Array(p.K), labels: new Float64Array(p.K * p.L), edges };
   if (p.positions) g.positions = new Float64Array(p.positions.length);
   return g;
 }
 
-/** The edge types present in either graph, in EDGE_TYPES order. */
+/** The edge types that have a matrix, in edgeTypeOrder. */
+export function typesOf(m: EdgeMatrices): EdgeType[] {
+  return edgeTypeOrder(Object.keys(m).filter((r) => m[r] !== undefined));
+}
+
+/** The edge types present in either graph, in edgeTypeOrder. */
 export function presentTypes(p: SoftGraph, t: TargetGraph): EdgeType[] {
-  return EDGE_TYPES.filter((r) => p.edges[r] !== undefined || t.edges[r] !== undefined);
+  return edgeTypeOrder([...typesOf(p.edges), ...typesOf(t.edges)]);
 }

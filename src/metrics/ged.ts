@@ -1,4 +1,4 @@
-import { EDGE_TYPES, forEachIndexedEdge, isUndirected, type Graph, type NodeId } from '../graph/types.js';
+import { edgeTypesOf, forEachIndexedEdge, isUndirected, type EdgeType, type Graph, type NodeId } from '../graph/types.js';
 import { UserError } from '../util/errors.js';
 import { linearAssignment } from '../match/assignment.js';
 
@@ -85,11 +85,11 @@ interface GedProblem {
   l1: Int32Array;
   l2: Int32Array;
   labelCount: number;
-  /** a1[i*n1+j]: bitmask of the types of edges i→j in g1. */
-  a1: Uint8Array;
-  a2: Uint8Array;
-  /** Slot of each edge type among the types present in either graph (−1: absent); degree vectors use only these. */
-  typeSlot: Int8Array;
+  /** a1[i*n1+j]: bitmask of the types of edges i→j in g1 (bit s: types[s]). */
+  a1: EdgeMasks;
+  a2: EdgeMasks;
+  /** The edge types present in either graph, in edgeTypeOrder: bit s of a mask is types[s]. */
+  types: EdgeType[];
   presentTypes: number;
   costs: GedCosts;
   /** Both graphs undirected: adjacency symmetric, each direction at half the edge costs. */
@@ -100,7 +100,11 @@ interface GedProblem {
   g2: Graph;
 }
 
-const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+/** Edge-type bitmasks per ordered node pair: 16 bits, so up to MAX_EDGE_TYPES types between two graphs. */
+type EdgeMasks = Uint16Array;
+export const MAX_EDGE_TYPES = 16;
+
+const POPCOUNT = Uint8Array.from({ length: 1 << MAX_EDGE_TYPES }, (_, b) => {
   let c = 0;
   for (let x = b; x; x >>= 1) c += x & 1;
   return c;
@@ -138,27 +142,25 @@ function prepare(g1: Graph, g2: Graph, fullCosts: GedCosts): GedProblem {
   const l2 = labelIds(g2);
   const n1 = l1.length;
   const n2 = l2.length;
-  const typeSlot = new Int8Array(EDGE_TYPES.length).fill(-1);
-  let presentTypes = 0;
-  // The typed adjacency bitmask (bit r of a[s·n + t]) straight from the edge list: no
-  // intermediate edge tuples (for 190-edge graphs their allocation was a tenth of a BP call).
-  const adj = (g: Graph, n: number): Uint8Array => {
-    const a = new Uint8Array(n * n);
-    forEachIndexedEdge(g, (s, t, r) => {
-      a[s * n + t]! |= 1 << r;
-      if (typeSlot[r]! < 0) typeSlot[r] = presentTypes++;
-    });
+  const types = edgeTypesOf([g1, g2]);
+  if (types.length > MAX_EDGE_TYPES) throw new UserError(`GED handles at most ${MAX_EDGE_TYPES} distinct edge types between two graphs; these have ${types.length}`);
+  const bit = new Map(types.map((t, s) => [t, 1 << s] as const));
+  // The typed adjacency bitmask straight from the edge list: no intermediate edge tuples (for
+  // 190-edge graphs their allocation was a tenth of a BP call).
+  const adj = (g: Graph, n: number): EdgeMasks => {
+    const a: EdgeMasks = new Uint16Array(n * n);
+    forEachIndexedEdge(g, (s, t, r) => (a[s * n + t]! |= bit.get(r)!));
     return a;
   };
   const a1 = adj(g1, n1);
   const a2 = adj(g2, n2);
-  const work = workspace(n1, n2, 2 * presentTypes);
-  return { n1, n2, l1, l2, labelCount: dict.size, a1, a2, typeSlot, presentTypes, costs, undirected, work, g1, g2 };
+  const work = workspace(n1, n2, 2 * types.length);
+  return { n1, n2, l1, l2, labelCount: dict.size, a1, a2, types, presentTypes: types.length, costs, undirected, work, g1, g2 };
 }
 
 /** Cost of the edge pair (mask in g1, mask in g2) under matched endpoints. */
 function edgePairCost(e1: number, e2: number, c: GedCosts): number {
-  return POPCOUNT[e1 & ~e2 & 255]! * c.edgeDeletion + POPCOUNT[e2 & ~e1 & 255]! * c.edgeInsertion;
+  return POPCOUNT[e1 & ~e2 & 0xffff]! * c.edgeDeletion + POPCOUNT[e2 & ~e1 & 0xffff]! * c.edgeInsertion;
 }
 
 /** Exact cost of the edit path induced by phi (g1 index → g2 index or −1). */
@@ -203,14 +205,14 @@ interface CompletionBound {
 }
 
 /** Per-type out- and in-degree counts (2S per node, S present types) of the subgraph induced on `nodes`. */
-function localDegrees(a: Uint8Array, n: number, nodes: Int32Array, r: number, typeSlot: Int8Array, S: number, deg: Int32Array): Int32Array {
+function localDegrees(a: EdgeMasks, n: number, nodes: Int32Array, r: number, S: number, deg: Int32Array): Int32Array {
   deg.fill(0, 0, r * 2 * S);
   for (let x = 0; x < r; x++) {
     const row = nodes[x]! * n;
     for (let y = 0; y < r; y++) {
       let e = a[row + nodes[y]!]!;
       while (e) {
-        const t = typeSlot[31 - Math.clz32(e & -e)]!;
+        const t = 31 - Math.clz32(e & -e);
         deg[x * 2 * S + t]!++;
         deg[y * 2 * S + S + t]!++;
         e &= e - 1;
@@ -225,7 +227,7 @@ function localDegrees(a: Uint8Array, n: number, nodes: Int32Array, r: number, ty
  * `nfixed` already-placed nodes, and half of its local typed degree among the open ones. Written
  * into `out`; returns the sum.
  */
-function dummyCosts(adj: Uint8Array, n: number, nodes: Int32Array, count: number, fixed: Int32Array, nfixed: number, rem: Int32Array, D: number, nodeCost: number, edgeCost: number, out: Float64Array): number {
+function dummyCosts(adj: EdgeMasks, n: number, nodes: Int32Array, count: number, fixed: Int32Array, nfixed: number, rem: Int32Array, D: number, nodeCost: number, edgeCost: number, out: Float64Array): number {
   let total = 0;
   for (let a = 0; a < count; a++) {
     const u = nodes[a]!;
@@ -265,8 +267,8 @@ function completionBound(p: GedProblem, s: PartialMap, rows: Int32Array): Comple
   }
   const S = p.presentTypes;
   const D = 2 * S;
-  localDegrees(a1, n1, rows, r1, p.typeSlot, S, rem1);
-  localDegrees(a2, n2, cols, r2, p.typeSlot, S, rem2);
+  localDegrees(a1, n1, rows, r1, S, rem1);
+  localDegrees(a2, n2, cols, r2, S, rem2);
   const edel = c.edgeDeletion;
   const eins = c.edgeInsertion;
   const sub = c.nodeSubstitution;
@@ -355,7 +357,7 @@ function editPathOf(p: GedProblem, phi: Int32Array): { nodeMap: Array<[NodeId, N
     }
   }
   for (let k = 0; k < p.n2; k++) if (inverse[k]! < 0) ops.push({ op: 'insert-node', node: ids2[k]! });
-  const T = EDGE_TYPES.length;
+  const T = p.types.length;
   // An undirected edge is listed once, from its lower-index end.
   for (let i = 0; i < p.n1; i++)
     for (let j = p.undirected ? i + 1 : 0; j < p.n1; j++) {
@@ -363,7 +365,7 @@ function editPathOf(p: GedProblem, phi: Int32Array): { nodeMap: Array<[NodeId, N
       const l = phi[j]!;
       const e1 = p.a1[i * p.n1 + j]!;
       const e2 = k >= 0 && l >= 0 ? p.a2[k * p.n2 + l]! : 0;
-      for (let r = 0; r < T; r++) if (e1 & ~e2 & (1 << r)) ops.push({ op: 'delete-edge', source: ids1[i]!, target: ids1[j]!, type: EDGE_TYPES[r]! });
+      for (let r = 0; r < T; r++) if (e1 & ~e2 & (1 << r)) ops.push({ op: 'delete-edge', source: ids1[i]!, target: ids1[j]!, type: p.types[r]! });
     }
   for (let k = 0; k < p.n2; k++)
     for (let l = p.undirected ? k + 1 : 0; l < p.n2; l++) {
@@ -371,7 +373,7 @@ function editPathOf(p: GedProblem, phi: Int32Array): { nodeMap: Array<[NodeId, N
       const j = inverse[l]!;
       const e2 = p.a2[k * p.n2 + l]!;
       const e1 = i >= 0 && j >= 0 ? p.a1[i * p.n1 + j]! : 0;
-      for (let r = 0; r < T; r++) if (e2 & ~e1 & (1 << r)) ops.push({ op: 'insert-edge', source: ids2[k]!, target: ids2[l]!, type: EDGE_TYPES[r]! });
+      for (let r = 0; r < T; r++) if (e2 & ~e1 & (1 << r)) ops.push({ op: 'insert-edge', source: ids2[k]!, target: ids2[l]!, type: p.types[r]! });
     }
   return { nodeMap, editPath: ops };
 }

@@ -1,4 +1,4 @@
-import { indexGraph, isUndirected, type Graph } from '../graph/types.js';
+import { edgeTypesOf, indexGraph, isUndirected, type Graph } from '../graph/types.js';
 import { UserError } from '../util/errors.js';
 
 export interface WlOptions {
@@ -12,7 +12,9 @@ export interface WlOptions {
 function wlHistograms(g1: Graph, g2: Graph, h: number, undirected: boolean): Array<[Map<number, number>, Map<number, number>]> {
   // An undirected graph's edges come both ways from indexGraph, so each node sees every neighbour.
   if (isUndirected(g1) !== isUndirected(g2)) throw new UserError(`WL similarity between a directed and an undirected graph is not defined (graph ${isUndirected(g1) ? 1 : 2} has "directed": false); give both graphs the same "directed" (or compare with --undirected after making both directed)`);
-  const graphs = [indexGraph(g1), indexGraph(g2)];
+  // One type index for both graphs, so that an edge label means the same in each.
+  const types = edgeTypesOf([g1, g2]);
+  const graphs = [indexGraph(g1, types), indexGraph(g2, types)];
   const dict = new Map<string, number>();
   const compress = (sig: string): number => {
     let c = dict.get(sig);

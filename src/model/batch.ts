@@ -1,4 +1,4 @@
-import { EDGE_TYPES, indexGraph, type EdgeType, type Graph } from '../graph/types.js';
+import { indexGraph, type EdgeType, type Graph } from '../graph/types.js';
 
 /** A padded batch of input graphs, as flat typed arrays ready to become tensors. */
 export interface EncodedBatch {
@@ -23,15 +23,14 @@ export interface EncodedBatch {
 /** Encode input graphs over an alphabet (unknown labels → 0) for the model's edge types. */
 export function encodeBatch(graphs: readonly Graph[], index: Map<string, number>, inputTypes: readonly EdgeType[], maxPositions: number): EncodedBatch {
   const B = graphs.length;
-  const indexed = graphs.map(indexGraph);
+  // Edge types the model was not trained on are left out of its input.
+  const indexed = graphs.map((g) => indexGraph(g, inputTypes));
   const N = Math.max(1, ...indexed.map((g) => g.labels.length));
   const D = 2 * inputTypes.length;
   const labels = new Int32Array(B * N);
   const positions = new Int32Array(B * N).fill(maxPositions);
   const mask = new Float32Array(B * N);
   const adjacency = new Float32Array(B * N * D * N);
-  const slot = new Int8Array(EDGE_TYPES.length).fill(-1);
-  inputTypes.forEach((t, i) => (slot[EDGE_TYPES.indexOf(t)] = i));
   const degree = new Float32Array(N * D);
   for (let b = 0; b < B; b++) {
     const g = indexed[b]!;
@@ -44,9 +43,7 @@ export function encodeBatch(graphs: readonly Graph[], index: Map<string, number>
     });
     degree.fill(0);
     const base = b * N * D * N;
-    for (const [s, t, r] of g.edges) {
-      const k = slot[r]!;
-      if (k < 0) continue;
+    for (const [s, t, k] of g.edges) {
       adjacency[base + s * D * N + 2 * k * N + t] = 1;
       adjacency[base + t * D * N + (2 * k + 1) * N + s] = 1;
     }

@@ -1,11 +1,13 @@
 import { graphToText, type BuilderName } from '../graph/builders.js';
-import { EDGE_TYPES, indexGraph, type Graph } from '../graph/types.js';
+import { indexGraph, type Graph } from '../graph/types.js';
 import { esc } from './svg.js';
 
 // Marker ids must be unique within one HTML page; a counter keeps reports reproducible.
 let markerCount = 0;
 
-const EDGE_COLOURS: Record<string, string> = { sequential: '#333', clique: '#9467bd', skip: '#8c564b', semantic: '#e377c2', structural: '#17becf' };
+const EDGE_COLOURS: Readonly<Record<string, string>> = { sequential: '#333', clique: '#9467bd', skip: '#8c564b', semantic: '#e377c2', structural: '#17becf' };
+/** A dataset's own edge labels share one colour; the label is in the edge's data-type. */
+const OTHER_COLOUR = '#ff7f0e';
 
 /**
  * A graph as inline SVG: nodes on a circle in their text order, directed edges as arrows coloured
@@ -28,7 +30,7 @@ export function graphSvg(g: Graph, opts: { matched?: boolean[]; size?: number; b
   for (const [s, t, k] of ig.edges) {
     const [x1, y1] = pos[s]!;
     const [x2, y2] = pos[t]!;
-    parts.push(`<line class="edge" data-type="${EDGE_TYPES[k]}" x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="${EDGE_COLOURS[EDGE_TYPES[k]!]}" stroke-width="1.2" marker-end="url(#${id})"/>`);
+    parts.push(`<line class="edge" data-type="${esc(ig.types[k]!)}" x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="${Object.hasOwn(EDGE_COLOURS, ig.types[k]!) ? EDGE_COLOURS[ig.types[k]!] : OTHER_COLOUR}" stroke-width="1.2" marker-end="url(#${id})"/>`);
   }
   ig.labels.forEach((label, i) => {
     const [x, y] = pos[i]!;

@@ -1,5 +1,5 @@
-import { EDGE_TYPES, isEdgeType, type EdgeType, type Graph } from '../graph/types.js';
-import { validateGraph } from '../graph/validate.js';
+import { edgeTypeOrder, type EdgeType, type Graph } from '../graph/types.js';
+import { edgeLabelProblem, validateGraph } from '../graph/validate.js';
 import { batchLoss, emptySums } from '../loss/batch.js';
 import { resolveTrainingLossConfig } from '../loss/config.js';
 import { alphabetIndex, targetFromGraph } from '../loss/softGraph.js';
@@ -57,7 +57,8 @@ export function structuralLossOp(pred: PredictionTensors, targets: readonly Grap
   checkShape(pred.labels, [B, K, L], 'pred.labels');
   if (typeof pred.edges !== 'object' || pred.edges === null) throw new UserError("structuralLossOp: argument 'pred.edges' must be an object of [B, K, K] tensors by edge type");
   for (const [type, t] of Object.entries(pred.edges)) {
-    if (!isEdgeType(type)) throw new UserError(`structuralLossOp: argument 'pred.edges' has unknown edge type ${JSON.stringify(type)} (expected one of ${EDGE_TYPES.join(', ')})`);
+    const problem = edgeLabelProblem(type);
+    if (problem) throw new UserError(`structuralLossOp: argument 'pred.edges' ${problem}`);
     checkShape(t!, [B, K, K], `pred.edges.${type}`);
   }
   if (pred.positions !== undefined) checkShape(pred.positions, [B, K, K], 'pred.positions');
@@ -73,8 +74,8 @@ export function structuralLossOp(pred: PredictionTensors, targets: readonly Grap
   checkFinite(pred.labels, 'pred.labels');
   for (const [type, t] of Object.entries(pred.edges)) checkFinite(t!, `pred.edges.${type}`);
   if (pred.positions) checkFinite(pred.positions, 'pred.positions');
-  // Every edge type of the prediction, in the fixed order; a type only the targets have is compared with no predicted edges.
-  const outputTypes = EDGE_TYPES.filter((t) => pred.edges[t] !== undefined);
+  // Every edge type of the prediction, in edgeTypeOrder; a type only the targets have is compared with no predicted edges.
+  const outputTypes = edgeTypeOrder(Object.keys(pred.edges).filter((t) => pred.edges[t] !== undefined));
   const edges = outputTypes.length > 0 ? tf.stack(outputTypes.map((t) => pred.edges[t]!), 1) : tf.zeros([B, 0, K, K]);
   return lossOp({ K, alphabet: [...alphabet], outputTypes }, batchLoss(ts, cfg, emptySums()))(pred.exist, pred.labels, edges, pred.positions ?? null);
 }

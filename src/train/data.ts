@@ -1,8 +1,7 @@
-import { readDataset } from '../data/jsonl.js';
-import { recordTexts, recordToExample, type BuildOptions, type DataRecord, type Example } from '../data/records.js';
+import { hasTargetTexts, readDataset } from '../data/jsonl.js';
+import { recordToExample, splitKey, type BuildOptions, type DataRecord, type Example } from '../data/records.js';
 import { generateRecords, splitOf, type TaskSpec } from '../data/tasks.js';
 import type { BuilderName } from '../graph/builders.js';
-import { EDGE_TYPES, type EdgeType, type Graph } from '../graph/types.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
@@ -52,9 +51,8 @@ function toExamples(records: DataRecord[], cfg: TrainConfig, salt: number, where
 export function loadTrainingData(cfg: TrainConfig): TrainingData {
   if (cfg.data) {
     const ds = readDataset(cfg.data);
-    const key = (r: DataRecord): string => recordTexts(r)?.input ?? JSON.stringify(r.kind === 'graph' ? r.input : r.id);
-    const train = ds.records.filter((r) => splitOf(key(r)) === 'train');
-    let val = ds.records.filter((r) => splitOf(key(r)) === 'val');
+    const train = ds.records.filter((r) => splitOf(splitKey(r)) === 'train');
+    let val = ds.records.filter((r) => splitOf(splitKey(r)) === 'val');
     // Tiny datasets may hash nothing into val: then every record validates too, and the log says so.
     if (val.length === 0) val = train.length > 0 ? train : ds.records;
     const where = (r: DataRecord): string => `${cfg.data}: record ${r.id}`;
@@ -62,7 +60,7 @@ export function loadTrainingData(cfg: TrainConfig): TrainingData {
     return {
       stages: [{ level: null, train: toExamples(train, cfg, 1, where), val: toExamples(val, cfg, 2, where) }],
       source: cfg.data,
-      hasTexts: ds.format !== 'graph',
+      hasTexts: hasTargetTexts(ds.format),
       notes: val === train ? [`${cfg.data}: no record falls in the validation split (10% by input hash); validating on the training records`] : [],
     };
   }
@@ -84,9 +82,3 @@ export function loadTrainingData(cfg: TrainConfig): TrainingData {
   return { notes, stages, source: `task ${cfg.task}${cfg.task === 'math' ? ` levels ${cfg.levels.join(',')}` : cfg.task === 'tree' ? ' (math level 6 as Polish trees, target nodes shuffled)' : ''}`, hasTexts: true };
 }
 
-/** Edge types present in a set of graphs, in the fixed EDGE_TYPES order. */
-export function edgeTypesOf(graphs: Iterable<Graph>): EdgeType[] {
-  const seen = new Set<EdgeType>();
-  for (const g of graphs) for (const e of g.edges) seen.add(e.type);
-  return EDGE_TYPES.filter((t) => seen.has(t));
-}

@@ -1,7 +1,8 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Example } from '../data/records.js';
-import { isUndirected } from '../graph/types.js';
+import { edgeTypesOf, isUndirected } from '../graph/types.js';
+import { MAX_EDGE_TYPES } from '../metrics/ged.js';
 import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, type TermSums } from '../loss/batch.js';
 import type { LossConfig } from '../loss/config.js';
 import { alphabetIndex, targetFromGraph, type TargetGraph } from '../loss/softGraph.js';
@@ -10,7 +11,7 @@ import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type Checkpoint, type TrainerState } from './checkpoint.js';
 import { configToYaml, lossConfigOf, type TrainConfig } from './config.js';
-import { edgeTypesOf, loadTrainingData, type TrainingData } from './data.js';
+import { loadTrainingData, type TrainingData } from './data.js';
 import { writeFileAtomic } from './files.js';
 import { completeEpoch, writeMetrics, type EpochMetrics, type PendingEpoch } from './metricsLog.js';
 import { MonitorPool } from './monitorPool.js';
@@ -52,10 +53,13 @@ export const RESUMABLE_KEYS: ReadonlySet<string> = new Set(['epochs', 'patience'
 /** The model's fixed shapes for a config and its data: alphabet and edge types come from the data. */
 function modelSpecFor(cfg: TrainConfig, data: TrainingData): ModelSpec {
   const all = data.stages.flatMap((s) => [...s.train, ...s.val]);
+  const outputTypes = edgeTypesOf(all.map((e) => e.target));
+  // Refused here rather than at the first validation, where the GED monitor would stop the run.
+  if (outputTypes.length > MAX_EDGE_TYPES) throw new UserError(`the targets use ${outputTypes.length} edge types; the GED monitors handle at most ${MAX_EDGE_TYPES}`);
   return {
     alphabet: buildAlphabet(all.flatMap((e) => [...e.input.nodes, ...e.target.nodes].map((n) => n.label))),
     inputTypes: edgeTypesOf(all.map((e) => e.input)),
-    outputTypes: edgeTypesOf(all.map((e) => e.target)),
+    outputTypes,
     // K = 0 sizes the output to the data: spare slots are slots the loss must delete, and at the
     // start of training each one pushes existence down (measured: K 8 on math level 1, whose
     // targets have 1–3 nodes, collapsed to empty outputs; K 4 did not).
