@@ -26,6 +26,13 @@ function metricsWithoutTimes(dir: string): unknown[] {
   });
 }
 
+/** Run `f` and report its wall time in milliseconds. */
+function timed<T>(f: () => T): { result: T; ms: number } {
+  const t0 = performance.now();
+  const result = f();
+  return { result, ms: performance.now() - t0 };
+}
+
 /** Start a training child and SIGKILL it after `ms` milliseconds (or let it finish); resolves to its exit code or signal. */
 function runAndKill(args: string[], ms: number): Promise<string> {
   return new Promise((resolve) => {
@@ -41,8 +48,12 @@ function runAndKill(args: string[], ms: number): Promise<string> {
 test('SIGKILL at 20+ random moments: the last checkpoint stays valid, metrics.jsonl has no torn line, and resuming reaches the uninterrupted metrics', async () => {
   const base = mkdtempSync(join(tmpdir(), 'grapheme-kill-'));
   const args = [...TINY, '--epochs', '80'];
-  const full = cli(['train', ...args, '--output', join(base, 'full')]);
-  assert.equal(full.code, 0, full.stderr);
+  // Kill moments scale with this machine's speed: start-up (a one-epoch run) and the whole run's
+  // work are measured, so that 20 rounds cannot finish the 80 epochs however fast the engine is.
+  const startup = timed(() => cli(['train', ...args, '--epochs', '1', '--output', join(base, 'one')]));
+  const fullRun = timed(() => cli(['train', ...args, '--output', join(base, 'full')]));
+  assert.equal(fullRun.result.code, 0, fullRun.result.stderr);
+  const work = Math.max(0, fullRun.ms - startup.ms);
   const dir = join(base, 'killed');
   const rng = new Rng(2026);
   let kills = 0;
@@ -50,9 +61,10 @@ test('SIGKILL at 20+ random moments: the last checkpoint stays valid, metrics.js
     const ckpt = join(dir, 'checkpoint.ckpt');
     const started = existsSync(ckpt);
     const runArgs = started ? ['train', '--resume', dir] : ['train', ...args, '--output', dir];
-    // Before 20 kills, always kill (at 0.3–1.8 s: start-up, mid-epoch, validation or checkpoint
-    // write; short enough that 20 rounds cannot finish the 80 epochs); then let it finish.
-    const outcome = await runAndKill(runArgs, kills < 20 ? 300 + rng.int(0, 1500) : 600_000);
+    // Before 20 kills, always kill: from half-way through start-up to a 30th of the run's work
+    // past it (start-up, mid-epoch, validation or checkpoint write; 20 rounds advance at most
+    // two thirds of the epochs); then let it finish.
+    const outcome = await runAndKill(runArgs, kills < 20 ? Math.round(startup.ms * (0.5 + 0.5 * rng.next()) + (work / 30) * rng.next()) : 600_000);
     if (outcome === 'SIGKILL') kills++;
     if (existsSync(ckpt)) {
       const c = readCheckpoint(ckpt); // throws on a torn or corrupt file
