@@ -7,6 +7,8 @@ import {
   Rng, evaluateExpr, generateRecords, mathInputText, mathRecord, mathTargetText, parseExpr, readDataset,
   recordToExample, splitOf, stringTaskTarget, graphToText, type DataRecord, type Expr,
 } from '../src/index.js';
+import { exactGed } from '../src/metrics/ged.js';
+import type { Graph } from '../src/graph/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'grapheme-data-'));
 function file(name: string, content: string | Buffer): string {
@@ -75,6 +77,49 @@ test('string tasks compute their targets grapheme by grapheme', () => {
       assert.ok(r.pair.input.length >= 2 && r.pair.input.length <= 4);
       assert.equal([...r.pair.target].reverse().join(''), r.pair.input);
     }
+  }
+});
+
+test('graph tasks: each target is the input\'s image (labels one step on, edges reversed or bond orders one step on), connected, of the asked size, nodes in a new order', () => {
+  const alphabet = 'abcdefgh';
+  const shift = (label: string): string => alphabet[(alphabet.indexOf(label) + 1) % alphabet.length]!;
+  for (const task of ['graphs', 'bonds'] as const) {
+    const recs = generateRecords({ task, levels: [1], alphabet, minLength: 3, maxLength: 8 }, 60, 5);
+    assert.deepEqual(generateRecords({ task, levels: [1], alphabet, minLength: 3, maxLength: 8 }, 60, 5), recs);
+    let reordered = 0;
+    for (const r of recs) {
+      assert.equal(r.kind, 'graph');
+      if (r.kind !== 'graph') continue;
+      const { input, target } = r;
+      const n = input.nodes.length;
+      assert.ok(n >= 3 && n <= 8 && target.nodes.length === n, `${task}: ${n} nodes`);
+      // The image built here from the task's rule, independently of the generator's renumbering.
+      const image: Graph = {
+        ...(task === 'bonds' ? { directed: false } : {}),
+        nodes: input.nodes.map((v) => ({ id: v.id, label: shift(v.label) })),
+        edges: input.edges.map((e) => (task === 'graphs' ? { source: e.target, target: e.source, type: e.type } : { ...e, type: String((Number(e.type) % 3) + 1) })),
+      };
+      const ged = exactGed(image, target, { timeMs: 5000 });
+      assert.ok(ged.exact && ged.ged === 0, `${task} ${r.id}: target is not the input's image (GED ${ged.ged})`);
+      assert.equal(target.directed, task === 'bonds' ? false : undefined);
+      if (task === 'bonds') for (const e of input.edges) assert.ok(['1', '2', '3'].includes(e.type), e.type);
+      // Connected: every node reached from node 0 along edges taken either way.
+      const seen = new Set([input.nodes[0]!.id]);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const e of input.edges) {
+          if (seen.has(e.source) !== seen.has(e.target)) {
+            seen.add(e.source);
+            seen.add(e.target);
+            grew = true;
+          }
+        }
+      }
+      assert.equal(seen.size, n, `${task} ${r.id}: not connected`);
+      if (target.nodes.some((v, i) => v.label !== shift(input.nodes[i]!.label))) reordered++;
+    }
+    // The node order carries nothing: most targets list their nodes in another order than the input.
+    assert.ok(reordered > 40, `${task}: only ${reordered} of 60 targets reordered`);
   }
 });
 

@@ -6,7 +6,7 @@ import { alphabetIndex, targetFromGraph } from '../src/loss/softGraph.js';
 import { GraphModel, encodeBatch, trainStep, AdamW, type ModelSpec } from '../src/model/index.js';
 import { batchLoss, emptySums } from '../src/loss/batch.js';
 
-const SPEC: ModelSpec = { alphabet: ['\uFFFD', 'a', 'b', 'c'], inputTypes: ['sequential'], outputTypes: ['sequential'], K: 4, d: 8, heads: 2, encoderLayers: 1, decoderLayers: 1, maxPositions: 8 };
+const SPEC: ModelSpec = { alphabet: ['\uFFFD', 'a', 'b', 'c'], inputTypes: ['sequential'], outputTypes: ['sequential'], K: 4, d: 8, heads: 2, encoderLayers: 1, decoderLayers: 1, maxPositions: 8, edgeCopy: true };
 
 function setup() {
   const model = new GraphModel(SPEC, 3);
@@ -30,7 +30,7 @@ test("the loss's gradient through the model (forward and backward graphs on onnx
     const value = async (): Promise<number> => (await model.gradients(batch, batchLoss(targets, cfg, emptySums()))).value;
     const { grads } = await model.gradients(batch, batchLoss(targets, cfg, emptySums()));
     let checked = 0;
-    for (const name of ['head.Wlabel', 'head.Wexist', 'head.sequential.Wa', 'head.Wpos', 'enc0.Wmsg', 'embed.labels', 'dec.slots', 'enc0.norm.gain']) {
+    for (const name of ['head.Wlabel', 'head.Wexist', 'head.sequential.Wa', 'head.sequential.copy', 'head.Wpos', 'enc0.Wmsg', 'embed.labels', 'dec.slots', 'enc0.norm.gain']) {
       const param = model.params.get(name)!;
       const g = grads[name]!;
       const original = param.data.slice();
@@ -50,7 +50,8 @@ test("the loss's gradient through the model (forward and backward graphs on onnx
         checked++;
       }
     }
-    assert.equal(checked, 24);
+    // Three entries of each of 8 parameters, and both of the copy weights (one input type, two directions).
+    assert.equal(checked, 26);
   }
   await model.dispose();
 });

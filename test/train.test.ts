@@ -26,6 +26,14 @@ test('config precedence: built-in defaults < --config file < flags', () => {
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /^epochs: 9$/m);
   assert.match(dry.stdout, /^lr: 0\.01$/m);
+  // A switch that is on by default: the file turns it off, --edge-copy back on, --no-edge-copy off.
+  writeFileSync(file, 'edge_copy: false\n');
+  assert.match(cli(['train', '--config', file, '--dry-run']).stdout, /^edge_copy: false$/m);
+  assert.match(cli(['train', '--config', file, '--edge-copy', '--dry-run']).stdout, /^edge_copy: true$/m);
+  assert.match(cli(['train', '--no-edge-copy', '--dry-run']).stdout, /^edge_copy: false$/m);
+  const both = cli(['train', '--edge-copy', '--no-edge-copy', '--dry-run']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--edge-copy and --no-edge-copy contradict/);
 });
 
 test('config errors name the file, line or key, exit 2, no stack trace', () => {
@@ -99,6 +107,20 @@ test('the default structural mode trains to exact outputs, in storage order or s
     assert.equal(r.code, 0, r.stderr);
     const last = JSON.parse(r.stdout).final;
     assert.ok(last.val.exactMatch >= 0.9, `${extra.join(' ') || 'storage order'}: validation exact match ${last.val.exactMatch} after 12 epochs`);
+  }
+});
+
+test('order-free graph tasks: the default structural mode learns random graphs of 3–8 nodes exactly, directed and reversed, undirected with bond labels', () => {
+  // Targets list their nodes in a random order, so only an order-free loss can learn them; the
+  // edges need the copy of the input's edges (edge_copy, the default): measured 1.000 on both
+  // tasks from epoch 6, and 0.225 on graphs at epoch 10 with --no-edge-copy.
+  const small = ['--min-length', '3', '--max-length', '8', '--train-size', '800', '--val-size', '40', '--hidden-size', '32', '--epochs', '10', '--lr', '0.003', '--monitor-examples', '40', '--json'];
+  for (const task of ['graphs', 'bonds']) {
+    const r = cli(['train', '--task', task, ...small, '--output', join(tmp(), `order-free-${task}`)]);
+    assert.equal(r.code, 0, r.stderr);
+    const last = JSON.parse(r.stdout).final;
+    assert.ok(last.val.exactMatch >= 0.95, `${task}: validation exact match ${last.val.exactMatch} after 10 epochs`);
+    assert.ok(last.val.wl >= 0.99, `${task}: validation WL similarity ${last.val.wl}`);
   }
 });
 

@@ -1,6 +1,6 @@
 import { hasTargetTexts, readDataset } from '../data/jsonl.js';
 import { recordToExample } from '../data/records.js';
-import { generateRecords, isTaskName, TASKS } from '../data/tasks.js';
+import { generateRecords, isGraphTask, isTaskName, TASKS } from '../data/tasks.js';
 import { targetFromGraph, alphabetIndex } from '../loss/softGraph.js';
 import { meanTerms } from '../loss/batch.js';
 import { computeMonitors } from '../train/monitors.js';
@@ -43,6 +43,7 @@ export const evalCommand: Command = {
       } else {
         const task = values.task;
         if (!isTaskName(task)) throw new UserError(`eval: unknown task ${String(task)}`);
+        hasTexts = !isGraphTask(task);
         const spec = { task, levels: cfg.levels, alphabet: cfg.alphabet, minLength: cfg.min_length, maxLength: cfg.max_length };
         examples = generateRecords(spec, values.count as number, cfg.seed * 1000 + 999, 'test').map((r) => recordToExample(r, buildOptions(cfg, 3)));
       }

@@ -58,7 +58,11 @@ export function coerceOption(name: string, spec: OptionSpec, raw: string | boole
 /** Parse argv against option specs; unknown flags and bad values are UserErrors naming the flag. */
 export function parseOptions(command: string, specs: OptionSpecs, argv: string[]): ParsedArgs {
   const config: Record<string, { type: 'string' | 'boolean' }> = {};
-  for (const [name, spec] of Object.entries(specs)) config[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+  for (const [name, spec] of Object.entries(specs)) {
+    config[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+    // Node 20's parseArgs has no negated flags: a boolean whose default is on is turned off by --no-NAME.
+    if (spec.kind === 'boolean') config[`no-${name}`] = { type: 'boolean' };
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: config, strict: true, allowPositionals: true });
@@ -76,7 +80,12 @@ export function parseOptions(command: string, specs: OptionSpecs, argv: string[]
   const values: OptionValues = {};
   const given = new Set<string>();
   for (const [name, spec] of Object.entries(specs)) {
-    const raw = (parsed.values as Record<string, string | boolean | undefined>)[name];
+    const flags = parsed.values as Record<string, string | boolean | undefined>;
+    let raw = flags[name];
+    if (spec.kind === 'boolean' && flags[`no-${name}`] !== undefined) {
+      if (raw !== undefined) throw new UserError(`${command}: --${name} and --no-${name} contradict each other; give one`);
+      raw = !flags[`no-${name}`];
+    }
     if (raw === undefined) {
       values[name] = spec.default;
     } else {
@@ -91,7 +100,7 @@ export function parseOptions(command: string, specs: OptionSpecs, argv: string[]
 export function commandHelp(cmd: Command): string {
   const rows = Object.entries(cmd.options).map(([name, spec]) => {
     const arg = spec.kind === 'boolean' ? '' : ` ${spec.arg ?? (spec.kind === 'choice' ? spec.choices!.join('|') : spec.kind === 'string' ? 'VALUE' : 'N')}`;
-    const def = spec.default === undefined || spec.default === false ? '' : ` (default: ${String(spec.default)})`;
+    const def = spec.default === undefined || spec.default === false ? '' : spec.default === true ? ` (default: on; --no-${name} turns it off)` : ` (default: ${String(spec.default)})`;
     return [`  --${name}${arg}`, `${spec.help}${def}`] as const;
   });
   const width = Math.min(34, Math.max(0, ...rows.map(([l]) => l.length)) + 2);

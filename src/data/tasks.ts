@@ -1,15 +1,18 @@
 import { graphemes } from '../graph/text.js';
 import { UserError } from '../util/errors.js';
 import { Rng, hashString } from '../util/rng.js';
-import { mathInputText, mathRecord } from './math.js';
-import type { DataRecord } from './records.js';
-import { STRING_TASKS, stringTaskPair, type StringTask } from './strings.js';
+import { mathRecord } from './math.js';
+import { GRAPH_TASKS, graphTaskPair, type GraphTask } from './graphTasks.js';
+import { splitKey, type DataRecord } from './records.js';
+import { stringTaskPair, type StringTask } from './strings.js';
 
 /**
  * Built-in tasks. `tree` is the order-ambiguous one: math level 6 (antiderivatives) as expression
  * trees, inputs and targets through the Polish builder, target nodes stored in a random order.
+ * `graphs` and `bonds` are graph → graph tasks with no text at all (graphTasks.ts): random graphs
+ * of min–max length nodes, target nodes in a random order.
  */
-export const TASKS = ['reverse', 'copy', 'sort', 'dedupe', 'math', 'tree'] as const;
+export const TASKS = ['reverse', 'copy', 'sort', 'dedupe', 'math', 'tree', ...GRAPH_TASKS] as const;
 export type TaskName = (typeof TASKS)[number];
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -19,8 +22,9 @@ export interface TaskSpec {
   task: TaskName;
   /** Math curriculum levels to draw from (1–7). */
   levels: number[];
-  /** String tasks: the graphemes inputs are drawn from. */
+  /** String and graph tasks: the graphemes inputs (node labels) are drawn from. */
   alphabet: string;
+  /** String tasks: string length; graph tasks: node count. */
   minLength: number;
   maxLength: number;
 }
@@ -50,11 +54,13 @@ function draw(spec: TaskSpec, rng: Rng, id: string): DataRecord {
   }
   const alphabet = graphemes(spec.alphabet);
   if (alphabet.length === 0) throw new UserError('alphabet: must contain at least one grapheme');
+  if (isGraphTask(spec.task)) return { kind: 'graph', id, ...graphTaskPair(rng, spec.task, alphabet, rng.int(spec.minLength, spec.maxLength)) };
   return { kind: 'text', id, pair: stringTaskPair(rng, spec.task as StringTask, alphabet, spec.minLength, spec.maxLength) };
 }
 
-function inputKey(r: DataRecord): string {
-  return r.kind === 'math' ? mathInputText(r.record) : r.kind === 'text' ? r.pair.input : r.id;
+/** True for the tasks whose records are graph pairs with no text. */
+export function isGraphTask(task: TaskName): task is GraphTask {
+  return (GRAPH_TASKS as readonly string[]).includes(task);
 }
 
 /**
@@ -63,7 +69,7 @@ function inputKey(r: DataRecord): string {
  * returns all it found, at least one).
  */
 export function generateRecords(spec: TaskSpec, count: number, seed: number, split: Split | 'all' = 'all', opts: { allowFewer?: boolean } = {}): DataRecord[] {
-  if (!(STRING_TASKS as readonly string[]).includes(spec.task) && spec.task !== 'math' && spec.task !== 'tree') throw new UserError(`unknown task ${JSON.stringify(spec.task)}`);
+  if (!isTaskName(spec.task)) throw new UserError(`unknown task ${JSON.stringify(spec.task)}`);
   if (spec.minLength < 0 || spec.maxLength < spec.minLength) throw new UserError(`length range ${spec.minLength}..${spec.maxLength} is empty`);
   const rng = new Rng(seed);
   const seen = new Set<string>();
@@ -75,7 +81,7 @@ export function generateRecords(spec: TaskSpec, count: number, seed: number, spl
       throw new UserError(`task ${spec.task}${spec.task === 'math' ? ` level ${spec.levels.join(',')}` : ''} has only ${out.length} distinct examples in split "${split}" (asked for ${count}); lower the count or widen the task`);
     }
     const r = draw(spec, rng, `${spec.task}-${seed}-${out.length}`);
-    const key = inputKey(r);
+    const key = splitKey(r);
     if (seen.has(key)) continue;
     if (split !== 'all' && splitOf(key) !== split) continue;
     seen.add(key);

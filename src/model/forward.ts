@@ -20,6 +20,11 @@ export interface ModelSpec {
   maxPositions: number;
   /** The targets are undirected graphs: predictions decode as undirected (absent: directed). */
   undirectedOutput?: boolean;
+  /**
+   * Edge heads also read the input's edges between the nodes the slots were seeded from (one
+   * weight per input type and direction per output type); absent in models saved before it existed.
+   */
+  edgeCopy?: boolean;
 }
 
 /** The forward graph's named inputs and outputs. */
@@ -34,12 +39,15 @@ export interface ForwardGraph {
 /** Names of the forward graph's data inputs (the input encoding of the README's "ONNX export"). */
 export const INPUT_NAMES = { labels: 'node_labels', positions: 'node_positions', mask: 'node_mask', adjacency: 'adjacency' } as const;
 
+/** How a parameter starts: normal with a standard deviation, or filled with a value. */
+export type ParameterInit = { normal: number } | { fill: number };
+
 /** Parameter names and shapes of a spec, in the order initialisation draws them. */
-export function parameterShapes(spec: ModelSpec): Array<{ name: string; shape: number[]; init: { normal: number } | { fill: number } }> {
+export function parameterShapes(spec: ModelSpec): Array<{ name: string; shape: number[]; init: ParameterInit }> {
   const { d, K, encoderLayers, decoderLayers, maxPositions } = spec;
   const V = spec.alphabet.length;
   const D = 2 * spec.inputTypes.length;
-  const out: Array<{ name: string; shape: number[]; init: { normal: number } | { fill: number } }> = [];
+  const out: Array<{ name: string; shape: number[]; init: ParameterInit }> = [];
   const normal = (name: string, shape: number[], std: number): void => void out.push({ name, shape, init: { normal: std } });
   const filled = (name: string, shape: number[], value: number): void => void out.push({ name, shape, init: { fill: value } });
   const linear = (name: string, din: number, dout: number): void => normal(name, [din, dout], 1 / Math.sqrt(din));
@@ -91,7 +99,23 @@ export function parameterShapes(spec: ModelSpec): Array<{ name: string; shape: n
     normal(`head.${t}.Wb`, [d, d], 0.3 / Math.sqrt(d));
     filled(`head.${t}.bias`, [1], -2);
   }
+  if (copies(spec)) {
+    // Zero: the copy channel starts silent, the bilinear head as it was, and grows where it pays.
+    for (const t of spec.outputTypes) filled(`head.${t}.copy`, [D, 1], 0);
+  }
   return out;
+}
+
+/**
+ * The copy weights' scale. Adam moves a weight by about lr a step, so the weights reach about
+ * ±0.5 in a default run: at gain 8 that outvoted the bilinear logits too weakly (graphs task,
+ * 3–12 nodes: exact 0.82–0.85), at 32 it settles (1.00; docs/experiments.md §15).
+ */
+const COPY_GAIN = 32;
+
+/** True when a spec's edge heads read the input's edges (edgeCopy, and the input has edge types). */
+function copies(spec: ModelSpec): boolean {
+  return spec.edgeCopy === true && spec.inputTypes.length > 0;
 }
 
 /**
@@ -100,7 +124,8 @@ export function parameterShapes(spec: ModelSpec): Array<{ name: string; shape: n
  * (separate weights per edge type and direction, residual, layer norm), one global self-attention
  * block; K learned slot queries decoded by cross-attention to the nodes, self-attention among
  * slots and a feed-forward block; heads for existence (sigmoid), label (softmax), rank (softmax
- * over K) and one bilinear edge matrix per output edge type (sigmoid, zero diagonal).
+ * over K) and one bilinear edge matrix per output edge type (sigmoid, zero diagonal), with edgeCopy
+ * plus a weighted copy of the input's edges among the slots' seed nodes.
  */
 export function forwardGraph(spec: ModelSpec): ForwardGraph {
   const g = new OnnxGraph();
@@ -167,12 +192,29 @@ export function forwardGraph(spec: ModelSpec): ForwardGraph {
   const labels = op.named(g, op.softmax(g, op.add(g, linear(z, 'head.Wlabel'), p('head.blabel'))), 'labels');
   const positions = op.named(g, op.softmax(g, op.add(g, linear(z, 'head.Wpos'), p('head.bpos'))), 'positions');
   const offDiagonal = g.floats(Array.from({ length: K * K }, (_, k) => (k % (K + 1) === 0 ? 0 : 1)), [K, K]);
+  const copied = copies(spec) && adjacency ? inputEdgesAtSlots(g, adjacency, K, D) : null;
   const edges = spec.outputTypes.map((t) => {
     const a = linear(z, `head.${t}.Wa`);
     const b = op.transpose(g, linear(z, `head.${t}.Wb`), [0, 2, 1]);
-    const logits = op.add(g, op.mul(g, op.matmul(g, a, b), g.scalar(1 / Math.sqrt(d))), p(`head.${t}.bias`));
+    let logits = op.add(g, op.mul(g, op.matmul(g, a, b), g.scalar(1 / Math.sqrt(d))), p(`head.${t}.bias`));
+    if (copied) logits = op.add(g, logits, op.mul(g, op.reshape(g, op.matmul(g, copied, p(`head.${t}.copy`)), [0, K, K], ['B', K, K]), g.scalar(COPY_GAIN)));
     return op.named(g, op.mul(g, op.sigmoid(g, logits), offDiagonal), `edges_${t}`);
   });
   for (const v of [exist, labels, positions, ...edges]) g.output(v);
   return { graph: g, params, outputs: { exist, labels, positions, edges } };
+}
+
+/**
+ * The input's edges between the nodes the slots were seeded from, [B, K, K, D]: entry (i, j, c)
+ * is input node i's adjacency to node j in (type, direction) block c (zero past the input). Slot k
+ * starts as input node k (forwardGraph), so "slots i and j are joined because the input nodes they
+ * come from are" is one weight per block, at any graph size, and twins (nodes of equal label and
+ * neighbourhood, which no content pointer tells apart) keep their own edges.
+ */
+function inputEdgesAtSlots(g: OnnxGraph, adjacency: Value, K: number, D: number): Value {
+  // Sign: the encoder's adjacency is divided by degree; the copy reads each edge as 1.
+  const rows = op.plain.firstAlong(g, op.plain.sign(g, adjacency), 1, K);
+  const stacked = op.plain.reshape(g, rows, [0, K * D, -1], ['B', K * D, 'N']);
+  const both = op.plain.reshape(g, op.plain.firstAlong(g, stacked, 2, K), [0, K, D, K], ['B', K, D, K]);
+  return op.plain.transpose(g, both, [0, 1, 3, 2]);
 }

@@ -10,11 +10,11 @@ import { nearestName } from '../util/nearest.js';
 /** Training keys beside the loss keys: data, model, optimiser, schedule, monitors. One flat namespace, one schema. */
 export const trainKeysSchema = z.object({
   task: z.enum(TASKS).default('reverse').describe('built-in task (ignored when data is given)'),
-  data: z.string().min(1).nullable().default(null).describe('JSONL dataset (text, graph or GRAPHEME-Math records) instead of a built-in task'),
+  data: z.string().min(1).nullable().default(null).describe('JSONL dataset (text pairs, graph pairs, text → graph, graph → text or GRAPHEME-Math records) instead of a built-in task'),
   levels: z.array(z.number().int().min(1).max(7)).min(1).default([1]).describe('math levels, in curriculum order'),
-  alphabet: z.string().min(1).default('abcdefgh').describe('graphemes of the string tasks'),
-  min_length: z.number().int().min(0).max(1000).default(3).describe('shortest string of the string tasks'),
-  max_length: z.number().int().min(0).max(1000).default(6).describe('longest string of the string tasks'),
+  alphabet: z.string().min(1).default('abcdefgh').describe('graphemes of the string tasks (graph tasks: node labels)'),
+  min_length: z.number().int().min(0).max(1000).default(3).describe('shortest string of the string tasks (graph tasks: fewest nodes)'),
+  max_length: z.number().int().min(0).max(1000).default(6).describe('longest string of the string tasks (graph tasks: most nodes)'),
   train_size: z.number().int().min(1).max(10_000_000).default(2000).describe('generated training examples (built-in tasks)'),
   val_size: z.number().int().min(1).max(1_000_000).default(200).describe('generated validation examples (built-in tasks)'),
   input_builder: z.enum(BUILDERS).default('words').describe('text → graph builder for inputs'),
@@ -26,6 +26,7 @@ export const trainKeysSchema = z.object({
   heads: z.number().int().min(1).max(32).default(4).describe('attention heads (must divide hidden_size)'),
   encoder_layers: z.number().int().min(0).max(16).default(2).describe('typed message-passing layers'),
   decoder_layers: z.number().int().min(1).max(16).default(2).describe('slot decoder layers (cross-attention, self-attention, feed-forward)'),
+  edge_copy: z.boolean().default(true).describe("edge heads also read the input's edges between the nodes the slots are seeded from (one weight per input edge type and direction)"),
   epochs: z.number().int().min(1).max(100_000).default(15).describe('training epochs'),
   batch_size: z.number().int().min(1).max(4096).default(32).describe('examples per optimiser step'),
   lr: z.number().gt(0).max(10).default(0.001).describe('peak learning rate'),

@@ -1,6 +1,6 @@
 import { hasTargetTexts, readDataset } from '../data/jsonl.js';
 import { recordToExample, splitKey, type BuildOptions, type DataRecord, type Example } from '../data/records.js';
-import { generateRecords, splitOf, type TaskSpec } from '../data/tasks.js';
+import { generateRecords, isGraphTask, splitOf, type TaskSpec } from '../data/tasks.js';
 import type { BuilderName } from '../graph/builders.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -79,6 +79,6 @@ export function loadTrainingData(cfg: TrainConfig): TrainingData {
     }
     return { level, train: toExamples(train, cfg, 10 * s + 1, where), val: toExamples(val, cfg, 10 * s + 2, where) };
   });
-  return { notes, stages, source: `task ${cfg.task}${cfg.task === 'math' ? ` levels ${cfg.levels.join(',')}` : cfg.task === 'tree' ? ' (math level 6 as Polish trees, target nodes shuffled)' : ''}`, hasTexts: true };
+  return { notes, stages, source: `task ${cfg.task}${cfg.task === 'math' ? ` levels ${cfg.levels.join(',')}` : cfg.task === 'tree' ? ' (math level 6 as Polish trees, target nodes shuffled)' : isGraphTask(cfg.task) ? ` (random graphs of ${cfg.min_length}–${cfg.max_length} nodes, target nodes shuffled)` : ''}`, hasTexts: !isGraphTask(cfg.task) };
 }
 

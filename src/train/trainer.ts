@@ -70,6 +70,7 @@ function modelSpecFor(cfg: TrainConfig, data: TrainingData): ModelSpec {
     decoderLayers: cfg.decoder_layers,
     maxPositions: cfg.max_input_nodes,
     ...undirectedTargets(all),
+    ...(cfg.edge_copy ? { edgeCopy: true } : {}),
   };
 }
 

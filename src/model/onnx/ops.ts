@@ -120,6 +120,15 @@ export const plain = {
   mul: (g: OnnxGraph, a: Value, b: Value): Value => g.emit1('Mul', [a, b], broadcastShape(a.shape, b.shape)),
   sub: (g: OnnxGraph, a: Value, b: Value): Value => g.emit1('Sub', [a, b], broadcastShape(a.shape, b.shape)),
   reshape: (g: OnnxGraph, x: Value, codes: readonly number[], shape: readonly Dim[]): Value => g.emit1('Reshape', [x, g.ints([...codes])], shape),
+  sign: (g: OnnxGraph, x: Value): Value => g.emit1('Sign', [x], x.shape),
+  transpose: (g: OnnxGraph, x: Value, perm: readonly number[]): Value => g.emit1('Transpose', [x], perm.map((p) => x.shape[p]!), { perm: [...perm] }),
+  /** The first k entries of x along `axis`, zero past its end (takeRows for any axis, without a gradient). */
+  firstAlong: (g: OnnxGraph, x: Value, axis: number, k: number): Value => {
+    const r = x.shape.length;
+    const pads = Array.from({ length: 2 * r }, (_, i) => (i === r + axis ? k : 0));
+    const padded = g.emit1('Pad', [x, g.ints(pads)], x.shape.map((dim, i) => (i === axis ? 'padded' : dim)));
+    return g.emit1('Slice', [padded, g.ints([0]), g.ints([k]), g.ints([axis])], x.shape.map((dim, i) => (i === axis ? k : dim)));
+  },
 };
 
 /** What a rule may do in the backward graph: read forward values, know their sizes, emit nodes. */
