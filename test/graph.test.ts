@@ -6,6 +6,7 @@ import {
   polishGraph, polishText, structuralRanks, textToGraph, validateGraph, wordsGraph, type IndexedGraph,
 } from '../src/index.js';
 import { shuffleNodes } from '../src/data/records.js';
+import { graphFingerprint } from '../src/graph/fingerprint.js';
 import { Rng } from '../src/util/rng.js';
 
 const SAMPLES: Record<string, string> = {
@@ -196,4 +197,24 @@ test('structural ranks: reading order of a text chain, pre-order of a Polish tre
   assert.equal(structuralRanks({ nodes: [0, 1].map(node), edges: [] }), null);
   assert.deepEqual(Array.from(structuralRanks({ nodes: [node(7)], edges: [] })!), [0]);
   assert.deepEqual(Array.from(structuralRanks({ nodes: [], edges: [] })!), []);
+});
+
+test('graphFingerprint: the same for every renumbering of a graph, different for another label, edge type or direction', () => {
+  const rng = new Rng(3);
+  for (const text of ['hello world', 'abcabc', '(+ 16 9)', 'mississippi']) {
+    const g = wordsGraph(text);
+    const key = graphFingerprint(g);
+    for (let k = 0; k < 5; k++) assert.equal(graphFingerprint(shuffleNodes(g, rng)), key, text);
+    const relabelled = { ...g, nodes: g.nodes.map((v, i) => (i === 0 ? { ...v, label: 'Z' } : v)) };
+    assert.notEqual(graphFingerprint(relabelled), key, `${text}: a changed label`);
+    const retyped = { ...g, edges: g.edges.map((e, i) => (i === 0 ? { ...e, type: 'skip' } : e)) };
+    assert.notEqual(graphFingerprint(retyped), key, `${text}: a changed edge type`);
+    const reversed = { ...g, edges: g.edges.map((e) => ({ ...e, source: e.target, target: e.source })) };
+    assert.notEqual(graphFingerprint(reversed), key, `${text}: every edge reversed`);
+  }
+  // Undirected: an edge listed either way round is the same graph.
+  const u = { directed: false, nodes: [{ id: 0, label: 'a' }, { id: 1, label: 'b' }, { id: 2, label: 'a' }], edges: [{ source: 0, target: 1, type: '1' }, { source: 1, target: 2, type: '2' }] };
+  const relisted = { ...u, edges: [{ source: 1, target: 0, type: '1' }, { source: 2, target: 1, type: '2' }] };
+  assert.equal(graphFingerprint(relisted), graphFingerprint(u));
+  assert.notEqual(graphFingerprint({ ...u, directed: true }), graphFingerprint(u));
 });

@@ -1,4 +1,5 @@
 import { textToGraph, type BuilderName } from '../graph/builders.js';
+import { graphFingerprint } from '../graph/fingerprint.js';
 import type { Graph } from '../graph/types.js';
 import { mathInputText, mathTargetText, type MathRecord } from './math.js';
 import type { TextPair } from './strings.js';
@@ -37,11 +38,12 @@ export function recordTexts(r: DataRecord): { input: string; target: string } | 
   return undefined;
 }
 
-/** The text the train/validation split hashes: the input text, or the input graph's JSON where the input is a graph. */
+/** The text the train/validation split hashes: the input text, or the input graph's isomorphism fingerprint (graphFingerprint). */
 export function splitKey(r: DataRecord): string {
   if (r.kind === 'math') return mathInputText(r.record);
   if (r.kind === 'text') return r.pair.input;
-  return typeof r.input === 'string' ? r.input : JSON.stringify(r.input);
+  // A graph input by its isomorphism class: a renumbered copy of a training graph is not held out.
+  return typeof r.input === 'string' ? r.input : graphFingerprint(r.input);
 }
 
 /** Turn a record into an example with the given builders. */
