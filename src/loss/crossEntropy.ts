@@ -4,6 +4,9 @@ import { structuralLoss, type LossResult } from './structural.js';
 
 /** Probabilities are clipped to [EPS, 1 − EPS] so that −log never returns Inf. */
 const EPS = 1e-12;
+function clip(x: number): number {
+  return Math.min(1 - EPS, Math.max(EPS, x));
+}
 
 /**
  * Position-aligned cross-entropy (docs/loss.md §7): slot i answers for target node i; slots ≥ m must
@@ -18,19 +21,18 @@ export function crossEntropyLoss(p: SoftGraph, t: TargetGraph): LossResult {
   for (let i = 0; i < Math.min(K, m); i++) {
     const y = t.labels[i]!;
     if (y < 0) continue;
-    const q = Math.min(1 - EPS, Math.max(EPS, p.labels[i * L + y]!));
+    const q = clip(p.labels[i * L + y]!);
     ce -= Math.log(q);
     grads.labels[i * L + y] = -1 / q;
   }
-  const bce = (x: number, target: number): [number, number] => {
-    const q = Math.min(1 - EPS, Math.max(EPS, x));
-    return target === 1 ? [-Math.log(q), -1 / q] : [-Math.log(1 - q), 1 / (1 - q)];
-  };
   for (let i = 0; i < K; i++) {
-    const [v, g] = bce(p.exist[i]!, i < m ? 1 : 0);
-    ce += v;
-    grads.exist[i] = g;
+    const q = clip(p.exist[i]!);
+    const present = i < m;
+    ce -= Math.log(present ? q : 1 - q);
+    grads.exist[i] = present ? -1 / q : 1 / (1 - q);
   }
+  // Every entry of every K×K matrix: written without per-entry allocations, since at K 32 this
+  // loop is the whole of a cross-entropy step's loss.
   for (const r of typesOf(p.edges)) {
     const A = p.edges[r]!;
     const B = t.edges[r];
@@ -38,10 +40,14 @@ export function crossEntropyLoss(p: SoftGraph, t: TargetGraph): LossResult {
     for (let i = 0; i < K; i++) {
       for (let k = 0; k < K; k++) {
         if (i === k) continue;
-        const target = B && i < m && k < m ? B[i * m + k]! : 0;
-        const [v, g] = bce(A[i * K + k]!, target);
-        ce += v;
-        gA[i * K + k] = g;
+        const q = clip(A[i * K + k]!);
+        if (B && i < m && k < m && B[i * m + k] === 1) {
+          ce -= Math.log(q);
+          gA[i * K + k] = -1 / q;
+        } else {
+          ce -= Math.log(1 - q);
+          gA[i * K + k] = 1 / (1 - q);
+        }
       }
     }
   }
