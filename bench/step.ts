@@ -29,7 +29,7 @@ for (const m of BENCH_MODELS) {
   const alphabet = ['\uFFFD', ...'abcdefgh'];
   // The training defaults at this width (heads, layers, positions), as `grapheme train` builds the model.
   const cfg = resolveTrainConfig({ flags: { hidden_size: m.d } });
-  const spec: ModelSpec = { alphabet, inputTypes: ['sequential', 'clique'], outputTypes: ['sequential', 'clique'], K: m.max, d: m.d, heads: cfg.heads, encoderLayers: cfg.encoder_layers, decoderLayers: cfg.decoder_layers, maxPositions: cfg.max_input_nodes };
+  const spec: ModelSpec = { alphabet, inputTypes: ['sequential', 'clique'], outputTypes: ['sequential', 'clique'], K: m.max, d: m.d, heads: cfg.heads, encoderLayers: cfg.encoder_layers, decoderLayers: cfg.decoder_layers, maxPositions: cfg.max_input_nodes, edgeCopy: cfg.edge_copy };
   const rng = new Rng(1);
   const texts = Array.from({ length: B }, () => Array.from({ length: rng.int(m.min, m.max) }, () => rng.pick([...'abcdefgh'])).join(''));
   const index = alphabetIndex(alphabet);

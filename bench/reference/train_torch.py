@@ -80,6 +80,8 @@ class Twin(torch.nn.Module):
         self.wa = torch.nn.ParameterList(torch.nn.Parameter(torch.randn(d, d) * 0.3 / math.sqrt(d)) for _ in range(E))
         self.wb = torch.nn.ParameterList(torch.nn.Parameter(torch.randn(d, d) * 0.3 / math.sqrt(d)) for _ in range(E))
         self.eb = torch.nn.ParameterList(torch.nn.Parameter(torch.full((1,), -2.0)) for _ in range(E))
+        # grapheme's edge copy: the input's edges among the slots' seed nodes, one weight per block.
+        self.copy = torch.nn.ParameterList(torch.nn.Parameter(torch.zeros(D, 1)) for _ in range(E))
 
     def forward(self, labels, positions, mask, adjacency):
         b = labels.shape[0]
@@ -99,14 +101,18 @@ class Twin(torch.nn.Module):
         exist = torch.sigmoid(self.exist(z)).squeeze(-1)
         label_logits = self.label(z)
         rank_logits = self.rank(z)
-        edges = torch.stack([torch.sigmoid((z @ self.wa[e]) @ (z @ self.wb[e]).transpose(1, 2) / math.sqrt(d) + self.eb[e]) for e in range(E)], 1)
+        seeds = torch.sign(adjacency)
+        seeds = seeds[:, :K] if N >= K else F.pad(seeds, (0, 0, 0, K - N))
+        seeds = seeds.view(b, K, D, N)
+        seeds = (seeds[..., :K] if N >= K else F.pad(seeds, (0, K - N))).permute(0, 1, 3, 2)
+        edges = torch.stack([torch.sigmoid((z @ self.wa[e]) @ (z @ self.wb[e]).transpose(1, 2) / math.sqrt(d) + self.eb[e] + 32 * (seeds @ self.copy[e]).squeeze(-1)) for e in range(E)], 1)
         return exist, label_logits, rank_logits, edges * (1 - torch.eye(K))
 
 
 model = Twin()
 parameters = sum(p.numel() for p in model.parameters())
-decay = [p for n, p in model.named_parameters() if p.dim() == 2 and not n.startswith(('labels', 'positions', 'slots'))]
-rest = [p for n, p in model.named_parameters() if not (p.dim() == 2 and not n.startswith(('labels', 'positions', 'slots')))]
+decay = [p for n, p in model.named_parameters() if p.dim() == 2 and not n.startswith(('labels', 'positions', 'slots', 'copy'))]
+rest = [p for n, p in model.named_parameters() if not (p.dim() == 2 and not n.startswith(('labels', 'positions', 'slots', 'copy')))]
 opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.01}, {'params': rest, 'weight_decay': 0.0}], lr=1e-3)
 
 

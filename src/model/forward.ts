@@ -109,7 +109,7 @@ export function parameterShapes(spec: ModelSpec): Array<{ name: string; shape: n
 /**
  * The copy weights' scale. Adam moves a weight by about lr a step, so the weights reach about
  * ±0.5 in a default run: at gain 8 that outvoted the bilinear logits too weakly (graphs task,
- * 3–12 nodes: exact 0.82–0.85), at 32 it settles (1.00; docs/experiments.md §15).
+ * 3–12 nodes, 3 seeds: exact 0.80–0.85), at 32 it settles (1.000 at every size; docs/experiments.md §15).
  */
 const COPY_GAIN = 32;
 
