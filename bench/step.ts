@@ -1,18 +1,20 @@
 /**
  * bench/step: where a training step's time goes, for the bench models (default, larger d 128, long
  * outputs K 32), on one fixed batch of the reverse task with the training loss: the step's parts
- * (median over rounds of 10 steps) at 1 and 2 engine threads, and the PyTorch twin's whole step
+ * (median over rounds of 10 steps) at 1 and 2 engine threads, the loss on 1 or 2 threads
+ * (loss_threads), and the PyTorch twin's whole step
  * (bench/reference/train_torch.py, 1 thread, its fastest here) in the same invocation. Prints
  * tables; never pass/fail.
  *
  *   npm run build && node dist/bench/step.js [--rounds 8]
  */
 import { chainGraph } from '../src/graph/text.js';
-import { batchLoss, emptySums } from '../src/loss/batch.js';
+import { batchLoss, emptySums, sharedBatchLoss } from '../src/loss/batch.js';
 import { resolveTrainingLossConfig } from '../src/loss/config.js';
 import { alphabetIndex, targetFromGraph } from '../src/loss/softGraph.js';
 import { AdamW, GraphModel, encodeBatch, type ModelSpec } from '../src/model/index.js';
-import type { BatchLossFn } from '../src/model/network.js';
+import type { AsyncBatchLossFn } from '../src/model/network.js';
+import { LossHelper } from '../src/train/lossHelper.js';
 import { resolveTrainConfig } from '../src/train/config.js';
 import { Rng } from '../src/util/rng.js';
 import { BENCH_MODELS, runTwin, torchVersion } from './twin.js';
@@ -37,15 +39,18 @@ for (const m of BENCH_MODELS) {
   const targets = texts.map((t) => targetFromGraph(chainGraph([...t].reverse().join('')), index));
   const rows: string[] = [];
   let parameters = 0;
-  for (const threads of [1, 2]) {
+  // Engine threads, and the threads that compute the loss (2: a helper thread takes half of each batch, as `loss_threads` 2 trains).
+  for (const [threads, lossThreads] of [[1, 1], [1, 2], [2, 1]] as const) {
     const model = new GraphModel(spec, 1, { threads });
     parameters = model.parameterCount();
     const previous = targets.map(() => ({ matching: null as number[] | null }));
-    const inner = batchLoss(targets, resolveTrainingLossConfig({}), emptySums(), previous);
+    const lossCfg = resolveTrainingLossConfig({});
+    const helper = lossThreads > 1 ? new LossHelper(lossCfg) : null;
+    const inner = helper ? sharedBatchLoss(targets, lossCfg, emptySums(), previous, true, helper.score) : batchLoss(targets, lossCfg, emptySums(), previous);
     let lossMs = 0;
-    const lossFn: BatchLossFn = (preds) => {
+    const lossFn: AsyncBatchLossFn = async (preds) => {
       const t = performance.now();
-      const r = inner(preds);
+      const r = await inner(preds);
       lossMs += performance.now() - t;
       return r;
     };
@@ -77,8 +82,9 @@ for (const m of BENCH_MODELS) {
     const step = median(parts.gradients) + median(parts.optimizer);
     const g = median(parts.gradients);
     const l = median(parts.loss);
-    rows.push(`| ${threads} | ${median(parts.forward).toFixed(2)} | ${(g - l).toFixed(2)} | ${l.toFixed(2)} | ${median(parts.optimizer).toFixed(2)} | **${step.toFixed(2)}** (${((B / step) * 1000).toFixed(0)} ex/s) |`);
+    rows.push(`| ${threads} | ${lossThreads} | ${median(parts.forward).toFixed(2)} | ${(g - l).toFixed(2)} | ${l.toFixed(2)} | ${median(parts.optimizer).toFixed(2)} | **${step.toFixed(2)}** (${((B / step) * 1000).toFixed(0)} ex/s) |`);
     await model.dispose();
+    await helper?.close();
   }
   let twin = '';
   if (torchOk) {
@@ -86,8 +92,8 @@ for (const m of BENCH_MODELS) {
     twin = 'error' in o ? `failed: ${o.error}` : `${((B / o.examplesPerSecond) * 1000).toFixed(1)} ms (${o.examplesPerSecond.toFixed(0)} ex/s)`;
   }
   console.log(`**${m.name}**, ${parameters} parameters\n`);
-  console.log('| engine threads | forward alone (inference) ms | forward + backward runs, gradients read back ms | loss kernels (plain TypeScript) ms | norm, clipping, AdamW ms | whole step ms |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| engine threads | loss threads | forward alone (inference) ms | forward + backward runs, gradients read back ms | loss kernels (plain TypeScript) ms | norm, clipping, AdamW ms | whole step ms |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
   if (torchOk) console.log(`\nPyTorch twin's whole step, 1 thread: ${twin}\n`);
 }

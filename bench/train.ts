@@ -3,7 +3,8 @@
  * mode in its own child process so that peaks do not mix, for the default model and a larger one
  * (d 128, strings of 12–16 letters), beside a PyTorch twin of the same architecture and parameter
  * count (bench/reference/train_torch.py, float32, position-aligned cross-entropy, AdamW) run in the
- * same invocation with 1 and 2 threads. Prints a table; never pass/fail.
+ * same invocation with 1 and 2 threads. grapheme's structural rows run with and without the loss
+ * helper thread (loss_threads). Prints a table; never pass/fail.
  *
  *   npm run build && node dist/bench/train.js [--epochs 3] [--train-size 1024]
  */
@@ -23,13 +24,13 @@ if (process.argv[2] === '--child') {
   // Child: train one mode silently, sampling memory, and print one JSON line.
   const { resolveTrainConfig } = await import('../src/train/config.js');
   const { train } = await import('../src/train/trainer.js');
-  const [, , , mode, epochs, size, out, hidden, minLength, maxLength, threads] = process.argv;
+  const [, , , mode, epochs, size, out, hidden, minLength, maxLength, threads, lossThreads] = process.argv;
   let peakRss = 0;
   const sample = (): void => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   };
   const timer = setInterval(sample, 50);
-  const cfg = resolveTrainConfig({ flags: { loss_mode: mode, epochs: Number(epochs), train_size: Number(size), val_size: 64, output: out, hidden_size: Number(hidden), min_length: Number(minLength), max_length: Number(maxLength), threads: Number(threads) } });
+  const cfg = resolveTrainConfig({ flags: { loss_mode: mode, epochs: Number(epochs), train_size: Number(size), val_size: 64, output: out, hidden_size: Number(hidden), min_length: Number(minLength), max_length: Number(maxLength), threads: Number(threads), loss_threads: Number(lossThreads) } });
   const silent = { start() {}, batch() { sample(); }, epoch() {}, note() {} };
   const s = await train(cfg, out!, silent);
   clearInterval(timer);
@@ -48,11 +49,13 @@ console.log(torch ? `reference: PyTorch ${torch} twin (same layers and parameter
 console.log('| model | run | parameters | examples/s | peak RSS MB | final train loss |');
 console.log('|---|---|---|---|---|---|');
 for (const m of BENCH_MODELS) {
-  for (const [mode, threads] of [['structural', 1], ['cross-entropy', 1], ['structural', 2], ['cross-entropy', 2]] as const) {
+  // [mode, engine threads, loss threads]: structural with and without the loss helper thread (loss_threads).
+  const runs = [['structural', 1, 2], ['structural', 1, 1], ['cross-entropy', 1, 1], ['structural', 2, 1], ['cross-entropy', 2, 1]] as const;
+  for (const [mode, threads, lossThreads] of runs) {
     const dir = mkdtempSync(join(tmpdir(), 'grapheme-bench-'));
-    const r = spawnSync(process.execPath, [self, '--child', mode, epochs, size, join(dir, 'run'), String(m.d), String(m.min), String(m.max), String(threads)], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [self, '--child', mode, epochs, size, join(dir, 'run'), String(m.d), String(m.min), String(m.max), String(threads), String(lossThreads)], { encoding: 'utf8' });
     rmSync(dir, { recursive: true, force: true });
-    const run = `grapheme ${mode}, ${threads} thread${threads > 1 ? 's' : ''}`;
+    const run = `grapheme ${mode}, ${threads} engine thread${threads > 1 ? 's' : ''}${mode === 'structural' ? `, loss on ${lossThreads}` : ''}`;
     if (r.status !== 0) {
       console.log(`| ${m.name} | ${run} | failed: ${r.stderr.trim().split('\n').pop()} | | | |`);
       continue;

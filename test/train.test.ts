@@ -142,6 +142,28 @@ test('--threads 2: the same metrics on every run, a falling loss, and --resume r
   assert.deepEqual(metricsWithoutTimes(cut), ma);
 });
 
+test('--loss-threads: a helper thread scoring half of each batch gives the same metrics to the bit as one thread, structural and hybrid, and an interrupted run resumes with the other setting', async () => {
+  // Outputs of 8-12 graphemes (K 12), where the structural loss is a large part of a step.
+  const args = [...TINY, '--min-length', '8', '--max-length', '12', '--max-nodes', '12', '--epochs', '3'];
+  for (const mode of ['structural', 'hybrid']) {
+    const base = tmp();
+    for (const n of ['1', '2']) {
+      const r = cli(['train', ...args, '--loss-mode', mode, '--loss-threads', n, '--output', join(base, n)]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const one = metricsWithoutTimes(join(base, '1')) as Array<{ train: { loss: number; edge: number } }>;
+    assert.equal(one.length, 3);
+    assert.ok(one[0]!.train.edge > 0, `${mode}: the structural terms were computed`);
+    assert.deepEqual(metricsWithoutTimes(join(base, '2')), one, `${mode}: loss_threads 2 differs from 1`);
+    if (mode !== 'structural') continue;
+    const cut = join(base, 'cut');
+    assert.equal(await interruptAfterFirstEpoch([...args, '--loss-threads', '1', '--output', cut]), 130);
+    const resumed = cli(['train', '--resume', cut, '--loss-threads', '2']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(metricsWithoutTimes(cut), one);
+  }
+});
+
 /** Run `grapheme train ARGS`, send SIGINT once its first epoch line appears (of 3), and resolve with its exit code. */
 function interruptAfterFirstEpoch(args: string[]): Promise<number | null> {
   return new Promise((resolve) => {

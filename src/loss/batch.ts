@@ -38,34 +38,63 @@ export function assignmentDiagnostics(s: TermSums): { roundingGap: number; match
 }
 
 /**
- * Add the loss of one prediction to the sums: the mode's value, the cross-entropy term (cheap,
+ * What one example adds to a batch: its loss, cross-entropy, structural terms (null where they were
+ * not computed) and gradients; plain numbers and typed arrays, so a helper thread can send it back.
+ */
+export interface ExampleScore {
+  total: number;
+  ce: number;
+  structural: { node: number; edge: number; clique: number; converged: boolean | null; matching: { slotToNode: Int32Array; roundingGap: number } | null } | null;
+  gradients: SoftGraphGradients;
+}
+
+/**
+ * The loss of one prediction: the mode's value and gradients, the cross-entropy term (cheap,
  * always), and the structural terms when the mode computed them or `allTerms` asks for them
  * (validation; a cross-entropy training step leaves them out, since the whole structural loss
- * would cost as much as the network). `previous` is this example's nearest edit path at its last
- * visit (slot → node), replaced by today's; a change is counted in the sums.
+ * would cost as much as the network).
  */
-export function scoreExample(pred: SoftGraph, target: TargetGraph, cfg: LossConfig, sums: TermSums, previous?: { matching: number[] | null }, allTerms = true): SoftGraphGradients {
+export function scoreOne(pred: SoftGraph, target: TargetGraph, cfg: LossConfig, allTerms = true): ExampleScore {
   const r = lossForMode(pred, target, cfg);
-  sums.count++;
-  sums.loss += r.total;
-  sums.ce += r.ce ?? crossEntropyLoss(pred, target).total;
+  const ce = r.ce ?? crossEntropyLoss(pred, target).total;
   // The structural terms never enter a cross-entropy gradient: computed here for the log only.
   const s = r.node !== null ? r : allTerms ? structuralLoss(pred, target, { ...cfg, loss_mode: 'structural', gradient: 'envelope' }) : null;
-  if (s) addStructuralTerms(s, sums, previous);
-  return r.gradients;
+  return { total: r.total, ce, structural: s ? structuralPart(s) : null, gradients: r.gradients };
+}
+
+function structuralPart(s: LossResult): NonNullable<ExampleScore['structural']> {
+  return { node: s.node ?? 0, edge: s.edge ?? 0, clique: s.clique ?? 0, converged: s.sinkhorn ? s.sinkhorn.converged : null, matching: s.matching ?? null };
+}
+
+/**
+ * Add one example's score to the sums. `previous` is this example's nearest edit path at its last
+ * visit (slot → node), replaced by today's; a change is counted in the sums.
+ */
+export function addScore(score: ExampleScore, sums: TermSums, previous?: { matching: number[] | null }): void {
+  sums.count++;
+  sums.loss += score.total;
+  sums.ce += score.ce;
+  if (score.structural) addStructuralTerms(score.structural, sums, previous);
+}
+
+/** Score one prediction and add it to the sums (scoreOne, then addScore); returns its gradients. */
+export function scoreExample(pred: SoftGraph, target: TargetGraph, cfg: LossConfig, sums: TermSums, previous?: { matching: number[] | null }, allTerms = true): SoftGraphGradients {
+  const score = scoreOne(pred, target, cfg, allTerms);
+  addScore(score, sums, previous);
+  return score.gradients;
 }
 
 /** Add only the structural terms of a prediction (the other mode's terms of a cross-entropy run, on a sample). */
 export function scoreStructuralTerms(pred: SoftGraph, target: TargetGraph, cfg: LossConfig, sums: TermSums, previous?: { matching: number[] | null }): void {
-  addStructuralTerms(structuralLoss(pred, target, { ...cfg, loss_mode: 'structural', gradient: 'envelope' }), sums, previous);
+  addStructuralTerms(structuralPart(structuralLoss(pred, target, { ...cfg, loss_mode: 'structural', gradient: 'envelope' })), sums, previous);
 }
 
-function addStructuralTerms(s: LossResult, sums: TermSums, previous?: { matching: number[] | null }): void {
+function addStructuralTerms(s: NonNullable<ExampleScore['structural']>, sums: TermSums, previous?: { matching: number[] | null }): void {
   sums.structuralCount++;
-  sums.node += s.node ?? 0;
-  sums.edge += s.edge ?? 0;
-  sums.clique += s.clique ?? 0;
-  if (s.sinkhorn && !s.sinkhorn.converged) sums.unconverged++;
+  sums.node += s.node;
+  sums.edge += s.edge;
+  sums.clique += s.clique;
+  if (s.converged === false) sums.unconverged++;
   if (s.matching) {
     sums.roundingGap += s.matching.roundingGap;
     if (previous) {
@@ -79,19 +108,46 @@ function addStructuralTerms(s: LossResult, sums: TermSums, previous?: { matching
   }
 }
 
+/** Scores of a batch's last examples, computed elsewhere (a helper thread) while the caller scores the first ones. */
+export type RemoteScorer = (preds: SoftGraph[], targets: readonly TargetGraph[], allTerms: boolean) => Promise<ExampleScore[]>;
+
 /**
  * The batch loss of a training step: mean over the batch, gradients of that mean, terms added to
- * `sums` (`allTerms` false: the structural terms only where the mode computes them).
+ * `sums` in example order (`allTerms` false: the structural terms only where the mode computes them).
  */
-export function batchLoss(targets: readonly TargetGraph[], cfg: LossConfig, sums: TermSums, previous?: Array<{ matching: number[] | null }>, allTerms = true): (preds: SoftGraph[]) => { value: number; gradients: SoftGraphGradients[] } {
-  return (preds) => {
-    const B = preds.length;
-    const before = sums.loss;
-    const gradients = preds.map((p, b) => {
-      const g = scoreExample(p, targets[b]!, cfg, sums, previous?.[b], allTerms);
-      for (const arr of [g.exist, g.labels, g.positions, ...Object.values(g.edges)]) if (arr) for (let i = 0; i < arr.length; i++) arr[i]! /= B;
-      return g;
-    });
-    return { value: (sums.loss - before) / B, gradients };
+export function batchLoss(targets: readonly TargetGraph[], cfg: LossConfig, sums: TermSums, previous?: Array<{ matching: number[] | null }>, allTerms = true): (preds: SoftGraph[]) => BatchLossResult {
+  return (preds) => addBatch(preds.map((p, b) => scoreOne(p, targets[b]!, cfg, allTerms)), sums, previous);
+}
+
+/**
+ * batchLoss with the second half of each batch scored by `remote` (a helper thread) while this
+ * thread scores the first: the scores are added in example order, so the sums and gradients equal
+ * batchLoss's to the bit.
+ */
+export function sharedBatchLoss(targets: readonly TargetGraph[], cfg: LossConfig, sums: TermSums, previous: Array<{ matching: number[] | null }> | undefined, allTerms: boolean, remote: RemoteScorer): (preds: SoftGraph[]) => Promise<BatchLossResult> {
+  return async (preds) => {
+    const half = preds.length >> 1;
+    const there = remote(preds.slice(half), targets.slice(half, preds.length), allTerms);
+    const here = preds.slice(0, half).map((p, b) => scoreOne(p, targets[b]!, cfg, allTerms));
+    return addBatch([...here, ...(await there)], sums, previous);
   };
+}
+
+/** Add a batch's scores to the sums in example order; the gradients become those of the batch mean. */
+function addBatch(scores: ExampleScore[], sums: TermSums, previous?: Array<{ matching: number[] | null }>): BatchLossResult {
+  const B = scores.length;
+  const before = sums.loss;
+  const gradients = scores.map((score, b) => {
+    addScore(score, sums, previous?.[b]);
+    const g = score.gradients;
+    for (const arr of [g.exist, g.labels, g.positions, ...Object.values(g.edges)]) if (arr) for (let i = 0; i < arr.length; i++) arr[i]! /= B;
+    return g;
+  });
+  return { value: (sums.loss - before) / B, gradients };
+}
+
+/** A batch's mean loss and the gradients of that mean, one per example. */
+export interface BatchLossResult {
+  value: number;
+  gradients: SoftGraphGradients[];
 }

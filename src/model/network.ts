@@ -12,6 +12,8 @@ export type { ModelSpec } from './forward.js';
 
 /** A batch loss on plain arrays: mean value over the batch and the gradient of that mean per example. */
 export type BatchLossFn = (preds: SoftGraph[]) => { value: number; gradients: SoftGraphGradients[] };
+/** A batch loss the training step may wait for (part of it computed on another thread). */
+export type AsyncBatchLossFn = (preds: SoftGraph[]) => ReturnType<BatchLossFn> | Promise<ReturnType<BatchLossFn>>;
 
 /** A parameter: its shape and float32 values (row-major), owned by grapheme (the optimiser updates them in place). */
 export interface Parameter {
@@ -137,12 +139,12 @@ export class GraphModel {
   }
 
   /** Forward, the loss and backward on one encoded batch: the mean loss and ∂loss/∂every parameter, as plain arrays. */
-  async gradients(batch: EncodedBatch, lossFn: BatchLossFn): Promise<{ value: number; grads: Record<string, Float32Array> }> {
+  async gradients(batch: EncodedBatch, lossFn: AsyncBatchLossFn): Promise<{ value: number; grads: Record<string, Float32Array> }> {
     const { B, N } = batch;
     const backward = this.backwardRunner(B, N);
     const feeds = this.feeds(batch);
     const out = await (await this.forwardRunner()).run(feeds, [...this.outputNames(), ...this.saved.map((v) => v.name)]);
-    const r = lossFn(this.softGraphs(B, out));
+    const r = await lossFn(this.softGraphs(B, out));
     const o = this.net.outputs;
     const { K } = this.spec;
     const L = this.spec.alphabet.length;

@@ -1,5 +1,5 @@
 import type { EncodedBatch } from './batch.js';
-import type { BatchLossFn, GraphModel } from './network.js';
+import type { AsyncBatchLossFn, GraphModel } from './network.js';
 import type { AdamW } from './optimizer.js';
 
 export interface StepOutcome {
@@ -16,7 +16,7 @@ export interface StepOutcome {
  * global-norm clipping (clip ≤ 0: off), AdamW update. A non-finite loss or gradient skips the
  * update entirely, so NaN never reaches the weights.
  */
-export async function trainStep(model: GraphModel, optimizer: AdamW, batch: EncodedBatch, lossFn: BatchLossFn, lr: number, clip: number): Promise<StepOutcome> {
+export async function trainStep(model: GraphModel, optimizer: AdamW, batch: EncodedBatch, lossFn: AsyncBatchLossFn, lr: number, clip: number): Promise<StepOutcome> {
   const { value, grads } = await model.gradients(batch, lossFn);
   let normSq = 0;
   for (const a of Object.values(grads)) for (let k = 0; k < a.length; k++) normSq += a[k]! * a[k]!;

@@ -46,6 +46,7 @@ export const trainKeysSchema = z.object({
   ged_timeout_ms: z.number().min(0).default(20).describe('exact GED time budget per pair; past it the bracket is reported'),
   wl_iterations: z.number().int().min(0).max(100).default(3).describe('WL iterations of the similarity monitor'),
   threads: z.number().int().min(1).max(64).default(1).describe("the engine's intra-op threads (1: measured fastest at the built-in sizes on 2 cores, bench/step)"),
+  loss_threads: z.number().int().min(1).max(2).default(2).describe('threads that compute a structural or hybrid training batch\'s loss (2: where outputs have 10 slots or more, a helper thread takes half of each batch; the results are the same to the bit)'),
   max_bad_steps: z.number().int().min(1).default(20).describe('stop after this many consecutive steps with NaN/Inf loss or gradients'),
   output: z.string().min(1).nullable().default(null).describe('output directory (default runs/<task>-<loss mode>-<time>)'),
 });

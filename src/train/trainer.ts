@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Example } from '../data/records.js';
 import { edgeTypesOf, isUndirected } from '../graph/types.js';
 import { MAX_EDGE_TYPES } from '../metrics/ged.js';
-import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, type TermSums } from '../loss/batch.js';
+import { assignmentDiagnostics, batchLoss, emptySums, meanTerms, sharedBatchLoss, type TermSums } from '../loss/batch.js';
 import type { LossConfig } from '../loss/config.js';
 import { alphabetIndex, targetFromGraph, type TargetGraph } from '../loss/softGraph.js';
 import { AdamW, GraphModel, buildAlphabet, trainStep, type ModelSpec } from '../model/index.js';
@@ -14,6 +14,7 @@ import { configToYaml, lossConfigOf, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
 import { writeFileAtomic } from './files.js';
 import { completeEpoch, writeMetrics, type EpochMetrics, type PendingEpoch } from './metricsLog.js';
+import { LossHelper } from './lossHelper.js';
 import { MonitorPool } from './monitorPool.js';
 import type { MonitorResult } from './monitors.js';
 import { learningRate } from './schedule.js';
@@ -48,7 +49,7 @@ export interface TrainSummary {
 const CHECKPOINT_FILE = 'checkpoint.ckpt';
 
 /** Keys that may differ between a checkpoint and the run resuming it. */
-export const RESUMABLE_KEYS: ReadonlySet<string> = new Set(['epochs', 'patience', 'output', 'threads']);
+export const RESUMABLE_KEYS: ReadonlySet<string> = new Set(['epochs', 'patience', 'output', 'threads', 'loss_threads']);
 
 /** The model's fixed shapes for a config and its data: alphabet and edge types come from the data. */
 function modelSpecFor(cfg: TrainConfig, data: TrainingData): ModelSpec {
@@ -155,6 +156,13 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
   return { outputDir, checkpoint: run.ckptPath, epochs: state.epoch, stopReason: state.stopReason ?? '', interrupted, parameters: run.parameters, metrics: run.metrics, seconds: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * The fewest output slots at which the loss helper thread pays (bench/step, batch 32): at K 6 the
+ * hand-off cost more than half a batch's loss (step 12.8 → 14.0 ms), at K 16 it saved 64.5 →
+ * 50.4 ms and at K 32 116 → 82 ms (docs/experiments.md §16).
+ */
+const HELPER_MIN_SLOTS = 10;
+
 /** One run's state while it trains: data, model, optimiser, trainer state, metrics and the epoch awaiting its monitors. */
 class TrainingRun {
   readonly ckptPath: string;
@@ -164,6 +172,8 @@ class TrainingRun {
   private readonly lossCfg: LossConfig;
   private readonly targets: Array<{ train: TargetGraph[]; val: TargetGraph[] }>;
   private readonly monitors = new MonitorPool();
+  /** Half of each batch's loss on a second thread; only where the training loss is structural (cross-entropy's is cheap). */
+  private readonly lossHelper: LossHelper | null;
   private pending: { record: PendingEpoch; promise: Promise<MonitorResult> } | null = null;
 
   private constructor(
@@ -180,6 +190,7 @@ class TrainingRun {
     this.ckptPath = join(outputDir, CHECKPOINT_FILE);
     this.parameters = model.parameterCount();
     this.lossCfg = lossConfigOf(cfg);
+    this.lossHelper = cfg.loss_threads > 1 && cfg.loss_mode !== 'cross-entropy' && spec.K >= HELPER_MIN_SLOTS ? new LossHelper(this.lossCfg) : null;
     const index = alphabetIndex(spec.alphabet);
     const targetsOf = (xs: readonly Example[]): TargetGraph[] => xs.map((e) => targetFromGraph(e.target, index));
     this.targets = data.stages.map((s) => ({ train: targetsOf(s.train), val: targetsOf(s.val) }));
@@ -284,7 +295,8 @@ class TrainingRun {
     const { state, cfg, model } = this;
     const before = { ...sums };
     const previous = idx.map((i) => ({ matching: state.matchings[i] ?? null }));
-    const lossFn = batchLoss(idx.map((i) => this.targets[state.levelIndex]!.train[i]!), this.lossCfg, sums, previous, false);
+    const targets = idx.map((i) => this.targets[state.levelIndex]!.train[i]!);
+    const lossFn = this.lossHelper ? sharedBatchLoss(targets, this.lossCfg, sums, previous, false, this.lossHelper.score) : batchLoss(targets, this.lossCfg, sums, previous, false);
     const outcome = await trainStep(model, this.optimizer, model.encode(idx.map((i) => this.stage.train[i]!.input)), lossFn, lr, cfg.grad_clip);
     if (!outcome.skipped) {
       idx.forEach((i, b) => (state.matchings[i] = previous[b]!.matching));
@@ -423,6 +435,7 @@ class TrainingRun {
 
   async close(): Promise<void> {
     await this.monitors.close();
+    await this.lossHelper?.close();
     await this.model.dispose();
   }
 }
