@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_MODELS, runTwin, torchVersion } from './twin.js';
+import { HELPER_MIN_SLOTS } from '../src/train/trainer.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -51,7 +52,8 @@ console.log('|---|---|---|---|---|---|');
 for (const m of BENCH_MODELS) {
   // [mode, engine threads, loss threads]: structural with and without the loss helper thread (loss_threads).
   const runs = [['structural', 1, 2], ['structural', 1, 1], ['cross-entropy', 1, 1], ['structural', 2, 1], ['cross-entropy', 2, 1]] as const;
-  for (const [mode, threads, lossThreads] of runs) {
+  // Below HELPER_MIN_SLOTS the trainer never starts the helper: a "loss on 2" row would repeat "loss on 1".
+  for (const [mode, threads, lossThreads] of runs.filter(([, , lt]) => lt === 1 || m.max >= HELPER_MIN_SLOTS)) {
     const dir = mkdtempSync(join(tmpdir(), 'grapheme-bench-'));
     const r = spawnSync(process.execPath, [self, '--child', mode, epochs, size, join(dir, 'run'), String(m.d), String(m.min), String(m.max), String(threads), String(lossThreads)], { encoding: 'utf8' });
     rmSync(dir, { recursive: true, force: true });

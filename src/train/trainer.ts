@@ -161,7 +161,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
  * hand-off cost more than half a batch's loss (step 12.8 → 14.0 ms), at K 16 it saved 64.5 →
  * 50.4 ms and at K 32 116 → 82 ms (docs/experiments.md §16).
  */
-const HELPER_MIN_SLOTS = 10;
+export const HELPER_MIN_SLOTS = 10;
 
 /** One run's state while it trains: data, model, optimiser, trainer state, metrics and the epoch awaiting its monitors. */
 class TrainingRun {
