@@ -1,15 +1,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { detectFormat } from '../data/jsonl.js';
-import { isGraphTask } from '../data/tasks.js';
 import { readCheckpoint } from '../train/checkpoint.js';
 import { loadTrainingData } from '../train/data.js';
 import { configToYaml, resolveTrainConfig, trainConfigSchema, type TrainConfig } from '../train/config.js';
 import type { EpochMetrics } from '../train/metricsLog.js';
 import { RESUMABLE_KEYS, checkpointPath, train, type TrainReporter } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
-import { readTextFile } from '../util/files.js';
 import { info, out } from './io.js';
 import type { Command, OptionSpecs, ParsedArgs } from './options.js';
 import { flagName, optionSpecsFromSchema, partialFromFlags } from './schemaOptions.js';
@@ -167,24 +164,14 @@ export const trainCommand: Command = {
     if (json) {
       out(JSON.stringify({ outputDir: summary.outputDir, checkpoint: summary.checkpoint, epochs: summary.epochs, stopReason: summary.stopReason, interrupted: summary.interrupted, parameters: summary.parameters, seconds: summary.seconds, final: last, config: cfg }));
     } else {
-      out(`checkpoint: ${summary.checkpoint}\ntry it: ${tryIt(cfg, summary.checkpoint)}`);
+      out(`checkpoint: ${summary.checkpoint}\ntry it: ${tryIt(cfg, summary)}`);
     }
     return summary.interrupted ? 130 : 0;
   },
 };
 
-/** The command that shows a trained model at work: predict on a text, or eval where the inputs are graphs. */
-function tryIt(cfg: TrainConfig, checkpoint: string): string {
-  if (cfg.data) {
-    // The data was read at the start of the run; its first record says the format.
-    let format;
-    try {
-      format = detectFormat(JSON.parse(readTextFile(cfg.data).split('\n').find((l) => l.trim() !== '') ?? '{}'));
-    } catch {
-      format = undefined;
-    }
-    return format === 'graph' || format === 'graph-text' ? `npx grapheme eval --checkpoint ${checkpoint} --data ${cfg.data}` : `npx grapheme predict --checkpoint ${checkpoint} abcd`;
-  }
-  if (isGraphTask(cfg.task)) return `npx grapheme eval --checkpoint ${checkpoint}`;
-  return `npx grapheme predict --checkpoint ${checkpoint} ${cfg.task === 'math' ? '"(+ 2 3)"' : 'abcd'}`;
+/** The command that shows a trained model at work: predict on a text, or eval where its inputs are graphs. */
+function tryIt(cfg: TrainConfig, summary: { checkpoint: string; textInputs: boolean }): string {
+  if (!summary.textInputs) return `npx grapheme eval --checkpoint ${summary.checkpoint}${cfg.data ? ` --data ${cfg.data}` : ''}`;
+  return `npx grapheme predict --checkpoint ${summary.checkpoint} ${cfg.task === 'math' ? '"(+ 2 3)"' : 'abcd'}`;
 }

@@ -44,6 +44,8 @@ export interface TrainSummary {
   parameters: number;
   metrics: EpochMetrics[];
   seconds: number;
+  /** The model reads texts (`grapheme predict TEXT` applies); false where its inputs are graphs. */
+  textInputs: boolean;
 }
 
 const CHECKPOINT_FILE = 'checkpoint.ckpt';
@@ -153,7 +155,7 @@ export async function train(cfg: TrainConfig, outputDir: string, reporter: Train
   }
   const { state } = run;
   if (state.stopReason) reporter.note(state.stopReason);
-  return { outputDir, checkpoint: run.ckptPath, epochs: state.epoch, stopReason: state.stopReason ?? '', interrupted, parameters: run.parameters, metrics: run.metrics, seconds: (performance.now() - t0) / 1000 };
+  return { outputDir, checkpoint: run.ckptPath, epochs: state.epoch, stopReason: state.stopReason ?? '', interrupted, parameters: run.parameters, metrics: run.metrics, seconds: (performance.now() - t0) / 1000, textInputs: run.textInputs };
 }
 
 /**
@@ -431,6 +433,10 @@ class TrainingRun {
       format: 'grapheme-checkpoint', version: CHECKPOINT_VERSION, createdAt: new Date().toISOString(), config: this.cfg, spec: this.spec,
       weights: this.model.exportWeights(), optimizer: this.optimizer.exportState(), trainer: this.state, metrics: this.metrics,
     });
+  }
+
+  get textInputs(): boolean {
+    return this.data.stages.every((st) => st.train.every((e) => e.inputText !== undefined));
   }
 
   async close(): Promise<void> {
