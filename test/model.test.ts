@@ -79,3 +79,22 @@ test('a step with a NaN loss is skipped: no weight changes, no NaN reaches the w
   assert.notDeepEqual(model.params.get('head.Wlabel')!.data, weights);
   await model.dispose();
 });
+
+test('rankPrior: an untrained model\'s slot k prefers rank k (the input order it is seeded in); without it the preferences are the random initial ones', async () => {
+  const spec: ModelSpec = { ...SPEC, K: 6, rankPrior: 4 };
+  const index = alphabetIndex(spec.alphabet);
+  const batch = encodeBatch([chainGraph('abcab'), chainGraph('cba')], index, spec.inputTypes, spec.maxPositions);
+  const argmaxRanks = async (s: ModelSpec): Promise<number[][]> => {
+    const model = new GraphModel(s, 5);
+    const preds = await model.forward(batch);
+    await model.dispose();
+    return preds.map((p) => Array.from({ length: p.K }, (_, k) => {
+      let best = 0;
+      for (let r = 1; r < p.K; r++) if (p.positions![k * p.K + r]! > p.positions![k * p.K + best]!) best = r;
+      return best;
+    }));
+  };
+  for (const ranks of await argmaxRanks(spec)) assert.deepEqual(ranks, [0, 1, 2, 3, 4, 5]);
+  const without = await argmaxRanks({ ...spec, rankPrior: undefined });
+  assert.ok(without.some((ranks) => ranks.some((r, k) => r !== k)), 'without the prior every slot already preferred its own rank: the test shows nothing');
+});

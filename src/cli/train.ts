@@ -135,8 +135,9 @@ export const trainCommand: Command = {
       const merged: Record<string, unknown> = { ...resume.config };
       // Checkpoints written before the onnxruntime engine carry the data-parallel `workers` key it replaced.
       delete merged['workers'];
-      // Checkpoints written before the edge copy existed have no copy weights: their config says so.
+      // Checkpoints written before the edge copy and the rank prior existed have neither: their config says so.
       if (!('edge_copy' in merged)) merged['edge_copy'] = resume.spec.edgeCopy === true;
+      if (!('rank_prior' in merged)) merged['rank_prior'] = resume.spec.rankPrior ?? 0;
       for (const k of RESUMABLE_KEYS) if (k in overrides) merged[k] = overrides[k];
       cfg = resolveTrainConfig({ flags: merged });
       outputDir = cfg.output ?? dirname(path);

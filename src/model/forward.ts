@@ -25,6 +25,11 @@ export interface ModelSpec {
    * weight per input type and direction per output type); absent in models saved before it existed.
    */
   edgeCopy?: boolean;
+  /**
+   * A constant added to slot k's logit for rank k (absent: 0, as in models saved before it): each
+   * slot starts preferring the rank of the input node it was seeded from.
+   */
+  rankPrior?: number;
 }
 
 /** The forward graph's named inputs and outputs. */
@@ -190,7 +195,9 @@ export function forwardGraph(spec: ModelSpec): ForwardGraph {
   }
   const exist = op.named(g, op.reshape(g, op.sigmoid(g, op.add(g, linear(z, 'head.Wexist'), p('head.bexist'))), [0, K], ['B', K]), 'exist');
   const labels = op.named(g, op.softmax(g, op.add(g, linear(z, 'head.Wlabel'), p('head.blabel'))), 'labels');
-  const positions = op.named(g, op.softmax(g, op.add(g, linear(z, 'head.Wpos'), p('head.bpos'))), 'positions');
+  let rankLogits = op.add(g, linear(z, 'head.Wpos'), p('head.bpos'));
+  if (spec.rankPrior) rankLogits = op.add(g, rankLogits, g.floats(Array.from({ length: K * K }, (_, k) => (k % (K + 1) === 0 ? spec.rankPrior! : 0)), [K, K]));
+  const positions = op.named(g, op.softmax(g, rankLogits), 'positions');
   const offDiagonal = g.floats(Array.from({ length: K * K }, (_, k) => (k % (K + 1) === 0 ? 0 : 1)), [K, K]);
   const copied = copies(spec) && adjacency ? inputEdgesAtSlots(g, adjacency, K, D) : null;
   const edges = spec.outputTypes.map((t) => {

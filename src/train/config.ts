@@ -26,6 +26,7 @@ export const trainKeysSchema = z.object({
   heads: z.number().int().min(1).max(32).default(4).describe('attention heads (must divide hidden_size)'),
   encoder_layers: z.number().int().min(0).max(16).default(2).describe('typed message-passing layers'),
   decoder_layers: z.number().int().min(1).max(16).default(2).describe('slot decoder layers (cross-attention, self-attention, feed-forward)'),
+  rank_prior: z.number().min(0).max(100).default(4).describe('added to slot k\'s logit for rank k: slots start preferring the input order they are seeded in (0: no preference)'),
   edge_copy: z.boolean().default(true).describe("edge heads also read the input's edges between the nodes the slots are seeded from (one weight per input edge type and direction)"),
   epochs: z.number().int().min(1).max(100_000).default(15).describe('training epochs'),
   batch_size: z.number().int().min(1).max(4096).default(32).describe('examples per optimiser step'),

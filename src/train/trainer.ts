@@ -74,6 +74,7 @@ function modelSpecFor(cfg: TrainConfig, data: TrainingData): ModelSpec {
     maxPositions: cfg.max_input_nodes,
     ...undirectedTargets(all),
     ...(cfg.edge_copy ? { edgeCopy: true } : {}),
+    ...(cfg.rank_prior > 0 ? { rankPrior: cfg.rank_prior } : {}),
   };
 }
 
