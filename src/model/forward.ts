@@ -195,10 +195,12 @@ export function forwardGraph(spec: ModelSpec): ForwardGraph {
   }
   const exist = op.named(g, op.reshape(g, op.sigmoid(g, op.add(g, linear(z, 'head.Wexist'), p('head.bexist'))), [0, K], ['B', K]), 'exist');
   const labels = op.named(g, op.softmax(g, op.add(g, linear(z, 'head.Wlabel'), p('head.blabel'))), 'labels');
+  /** A constant K×K matrix: `on` on the diagonal, `off` elsewhere. */
+  const diagonal = (on: number, off: number): Value => g.floats(Array.from({ length: K * K }, (_, k) => (k % (K + 1) === 0 ? on : off)), [K, K]);
   let rankLogits = op.add(g, linear(z, 'head.Wpos'), p('head.bpos'));
-  if (spec.rankPrior) rankLogits = op.add(g, rankLogits, g.floats(Array.from({ length: K * K }, (_, k) => (k % (K + 1) === 0 ? spec.rankPrior! : 0)), [K, K]));
+  if (spec.rankPrior) rankLogits = op.add(g, rankLogits, diagonal(spec.rankPrior, 0));
   const positions = op.named(g, op.softmax(g, rankLogits), 'positions');
-  const offDiagonal = g.floats(Array.from({ length: K * K }, (_, k) => (k % (K + 1) === 0 ? 0 : 1)), [K, K]);
+  const offDiagonal = diagonal(0, 1);
   const copied = copies(spec) && adjacency ? inputEdgesAtSlots(g, adjacency, K, D) : null;
   const edges = spec.outputTypes.map((t) => {
     const a = linear(z, `head.${t}.Wa`);
