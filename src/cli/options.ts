@@ -79,8 +79,8 @@ export function parseOptions(command: string, specs: OptionSpecs, argv: string[]
   }
   const values: OptionValues = {};
   const given = new Set<string>();
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
   for (const [name, spec] of Object.entries(specs)) {
-    const flags = parsed.values as Record<string, string | boolean | undefined>;
     let raw = flags[name];
     if (spec.kind === 'boolean' && flags[`no-${name}`] !== undefined) {
       if (raw !== undefined) throw new UserError(`${command}: --${name} and --no-${name} contradict each other; give one`);
