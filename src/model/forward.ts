@@ -39,6 +39,8 @@ export interface ForwardGraph {
   params: Value[];
   /** The SoftGraph outputs: exist [B,K], labels [B,K,V], positions [B,K,K], one edge matrix [B,K,K] per output type. */
   outputs: { exist: Value; labels: Value; positions: Value; edges: Value[] };
+  /** Dropout mask inputs, [B, rows, d] each (none unless built for training with dropout). */
+  dropoutMasks: Array<{ name: string; rows: 'N' | number }>;
 }
 
 /** Names of the forward graph's data inputs (the input encoding of the README's "ONNX export"). */
@@ -130,9 +132,10 @@ function copies(spec: ModelSpec): boolean {
  * block; K learned slot queries decoded by cross-attention to the nodes, self-attention among
  * slots and a feed-forward block; heads for existence (sigmoid), label (softmax), rank (softmax
  * over K) and one bilinear edge matrix per output edge type (sigmoid, zero diagonal), with edgeCopy
- * plus a weighted copy of the input's edges among the slots' seed nodes.
+ * plus a weighted copy of the input's edges among the slots' seed nodes. Built with `dropout`, the
+ * embeddings and every residual branch are multiplied by a mask the caller feeds (training only).
  */
-export function forwardGraph(spec: ModelSpec): ForwardGraph {
+export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean } = {}): ForwardGraph {
   const g = new OnnxGraph();
   const { d, K, heads } = spec;
   const D = 2 * spec.inputTypes.length;
@@ -168,9 +171,17 @@ export function forwardGraph(spec: ModelSpec): ForwardGraph {
     const merged = op.reshape(g, op.transpose(g, op.matmul(g, A, Vh), [0, 2, 1, 3]), [0, 0, d], ['B', nq, d]);
     return linear(merged, `${name}.Wo`);
   };
+  const dropoutMasks: ForwardGraph['dropoutMasks'] = [];
+  /** x times a fed dropout mask (0 or 1/(1 − p) per entry) where the graph is built for training with dropout. */
+  const drop = (x: Value, rows: 'N' | number): Value => {
+    if (!options.dropout) return x;
+    const mask = g.input(`dropout_${dropoutMasks.length}`, ['B', rows, d]);
+    dropoutMasks.push({ name: mask.name, rows });
+    return op.mul(g, x, mask);
+  };
   const feedForward = (x: Value, name: string): Value => op.add(g, linear(op.relu(g, op.add(g, linear(x, `${name}.W1`), p(`${name}.b1`))), `${name}.W2`), p(`${name}.b2`));
 
-  let x = op.add(g, op.gather(g, p('embed.labels'), labelsIn), op.gather(g, p('embed.positions'), positionsIn));
+  let x = drop(op.add(g, op.gather(g, p('embed.labels'), labelsIn), op.gather(g, p('embed.positions'), positionsIn)), 'N');
   for (let l = 0; l < spec.encoderLayers; l++) {
     let pre = op.add(g, linear(x, `enc${l}.Wself`), p(`enc${l}.bias`));
     if (adjacency) {
@@ -179,19 +190,19 @@ export function forwardGraph(spec: ModelSpec): ForwardGraph {
       const H = op.reshape(g, op.transpose(g, op.reshape(g, linear(x, `enc${l}.Wmsg`), [0, 0, D, d], ['B', 'N', D, d]), [0, 2, 1, 3]), [0, -1, d], ['B', `${D}*N`, d]);
       pre = op.add(g, pre, op.matmul(g, adjacency, H));
     }
-    x = op.mul(g, norm(op.add(g, x, op.relu(g, pre)), `enc${l}.norm`), mask3);
+    x = op.mul(g, norm(op.add(g, x, drop(op.relu(g, pre), 'N')), `enc${l}.norm`), mask3);
   }
-  x = norm(op.add(g, x, attention(x, null, padding, 'enc.attn')), 'enc.attn.norm');
-  x = op.mul(g, norm(op.add(g, x, feedForward(x, 'enc.ffn')), 'enc.ffn.norm'), mask3);
+  x = norm(op.add(g, x, drop(attention(x, null, padding, 'enc.attn'), 'N')), 'enc.attn.norm');
+  x = op.mul(g, norm(op.add(g, x, drop(feedForward(x, 'enc.ffn'), 'N')), 'enc.ffn.norm'), mask3);
   // Slot k starts from a learned query plus the encoding of input node k (zero past the input):
   // slots begin distinct and tied to input nodes. A permutation-invariant loss cannot break the
   // symmetry between interchangeable slots by itself: with learned queries alone, the structural
   // loss drove every existence to zero on reverse (measured); seeded, it trains.
   let z = op.add(g, op.takeRows(g, x, K), p('dec.slots'));
   for (let l = 0; l < spec.decoderLayers; l++) {
-    z = norm(op.add(g, z, attention(z, x, padding, `dec${l}.cross`)), `dec${l}.cross.norm`);
-    z = norm(op.add(g, z, attention(z, null, null, `dec${l}.self`)), `dec${l}.self.norm`);
-    z = norm(op.add(g, z, feedForward(z, `dec${l}.ffn`)), `dec${l}.ffn.norm`);
+    z = norm(op.add(g, z, drop(attention(z, x, padding, `dec${l}.cross`), K)), `dec${l}.cross.norm`);
+    z = norm(op.add(g, z, drop(attention(z, null, null, `dec${l}.self`), K)), `dec${l}.self.norm`);
+    z = norm(op.add(g, z, drop(feedForward(z, `dec${l}.ffn`), K)), `dec${l}.ffn.norm`);
   }
   const exist = op.named(g, op.reshape(g, op.sigmoid(g, op.add(g, linear(z, 'head.Wexist'), p('head.bexist'))), [0, K], ['B', K]), 'exist');
   const labels = op.named(g, op.softmax(g, op.add(g, linear(z, 'head.Wlabel'), p('head.blabel'))), 'labels');
@@ -210,7 +221,7 @@ export function forwardGraph(spec: ModelSpec): ForwardGraph {
     return op.named(g, op.mul(g, op.sigmoid(g, logits), offDiagonal), `edges_${t}`);
   });
   for (const v of [exist, labels, positions, ...edges]) g.output(v);
-  return { graph: g, params, outputs: { exist, labels, positions, edges } };
+  return { graph: g, params, outputs: { exist, labels, positions, edges }, dropoutMasks };
 }
 
 /**

@@ -43,6 +43,8 @@ export function deserializeArray(t: SerializedTensor): Float32Array {
 export interface EngineOptions {
   /** The engine's intra-op threads (default: `defaultThreads()`). */
   threads?: number;
+  /** Dropout probability of training steps (default 0); predictions never drop. */
+  dropout?: number;
 }
 
 /** Backward graphs kept compiled at once (one per batch size and padded node count). */
@@ -59,7 +61,12 @@ export class GraphModel {
   readonly spec: ModelSpec;
   readonly params = new Map<string, Parameter>();
   readonly threads: number;
+  readonly dropout: number;
+  /** The graph training steps run (with dropout masks when dropout > 0). */
   private readonly net: ForwardGraph;
+  /** The graph predictions run: `net` itself when there is no dropout. */
+  private readonly inference: ForwardGraph;
+  private inferenceSession: Promise<EngineSession> | null = null;
   /** Forward intermediates the backward graphs read (the forward graph returns them). */
   private readonly saved: Value[];
   private forwardSession: Promise<EngineSession> | null = null;
@@ -69,6 +76,8 @@ export class GraphModel {
   constructor(spec: ModelSpec, seed: number, options: EngineOptions = {}) {
     this.spec = spec;
     this.threads = options.threads ?? defaultThreads();
+    this.dropout = options.dropout ?? 0;
+    if (!(this.dropout >= 0 && this.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${this.dropout}`);
     this.index = alphabetIndex(spec.alphabet);
     const rng = new Rng(seed);
     // Own RNG, drawn in a fixed order: the same seed gives the same weights on every engine.
@@ -79,7 +88,8 @@ export class GraphModel {
       else data.fill(p.init.fill);
       this.params.set(p.name, { shape: p.shape, data });
     }
-    this.net = forwardGraph(spec);
+    this.net = forwardGraph(spec, { dropout: this.dropout > 0 });
+    this.inference = this.dropout > 0 ? forwardGraph(spec) : this.net;
     // Which intermediates the backward reads does not depend on the sizes: any binding tells.
     this.saved = backwardGraph(this.net.graph, this.seeds(), this.net.params, { B: 1, N: 1 }).saved;
     for (const v of this.saved) this.net.graph.output(v);
@@ -93,6 +103,26 @@ export class GraphModel {
   private forwardRunner(): Promise<EngineSession> {
     this.forwardSession ??= EngineSession.create(this.net.graph.encode({ name: 'grapheme-forward' }), { threads: this.threads });
     return this.forwardSession;
+  }
+
+  private inferenceRunner(): Promise<EngineSession> {
+    if (this.inference === this.net) return this.forwardRunner();
+    this.inferenceSession ??= EngineSession.create(this.inference.graph.encode({ name: 'grapheme-predict' }), { threads: this.threads });
+    return this.inferenceSession;
+  }
+
+  /** Inverted-dropout masks for one training step, drawn from `seed`: each entry 0 with probability p, else 1/(1 − p). */
+  private dropoutFeeds(batch: EncodedBatch, seed: number): Record<string, Feed> {
+    const feeds: Record<string, Feed> = {};
+    const rng = new Rng(seed);
+    const keep = 1 - this.dropout;
+    for (const m of this.net.dropoutMasks) {
+      const rows = m.rows === 'N' ? batch.N : m.rows;
+      const data = new Float32Array(batch.B * rows * this.spec.d);
+      for (let i = 0; i < data.length; i++) data[i] = rng.next() < keep ? 1 / keep : 0;
+      feeds[m.name] = { data, dims: [batch.B, rows, this.spec.d] };
+    }
+    return feeds;
   }
 
   private backwardRunner(B: number, N: number): Promise<EngineSession> {
@@ -129,7 +159,7 @@ export class GraphModel {
 
   /** Forward pass on an encoded batch: the per-example SoftGraphs (Float64 copies). */
   async forward(batch: EncodedBatch): Promise<SoftGraph[]> {
-    const out = await (await this.forwardRunner()).run(this.feeds(batch), this.outputNames());
+    const out = await (await this.inferenceRunner()).run(this.feeds(batch), this.outputNames());
     return this.softGraphs(batch.B, out);
   }
 
@@ -138,11 +168,14 @@ export class GraphModel {
     return softGraphsFrom(this.spec, B, out[o.exist.name]!, out[o.labels.name]!, o.edges.map((e) => out[e.name]!), out[o.positions.name]!);
   }
 
-  /** Forward, the loss and backward on one encoded batch: the mean loss and ∂loss/∂every parameter, as plain arrays. */
-  async gradients(batch: EncodedBatch, lossFn: AsyncBatchLossFn): Promise<{ value: number; grads: Record<string, Float32Array> }> {
+  /**
+   * Forward, the loss and backward on one encoded batch: the mean loss and ∂loss/∂every parameter,
+   * as plain arrays. `dropoutSeed` draws the step's dropout masks (default 0; the trainer passes one per step).
+   */
+  async gradients(batch: EncodedBatch, lossFn: AsyncBatchLossFn, dropoutSeed = 0): Promise<{ value: number; grads: Record<string, Float32Array> }> {
     const { B, N } = batch;
     const backward = this.backwardRunner(B, N);
-    const feeds = this.feeds(batch);
+    const feeds = { ...this.feeds(batch), ...this.dropoutFeeds(batch, dropoutSeed) };
     const out = await (await this.forwardRunner()).run(feeds, [...this.outputNames(), ...this.saved.map((v) => v.name)]);
     const r = await lossFn(this.softGraphs(B, out));
     const o = this.net.outputs;
@@ -220,8 +253,9 @@ export class GraphModel {
 
   /** Release the compiled graphs. */
   async dispose(): Promise<void> {
-    const sessions = [this.forwardSession, ...this.backward.values()].filter((s): s is Promise<EngineSession> => s !== null);
+    const sessions = [this.forwardSession, this.inferenceSession, ...this.backward.values()].filter((s): s is Promise<EngineSession> => s !== null);
     this.forwardSession = null;
+    this.inferenceSession = null;
     this.backward.clear();
     await Promise.all(sessions.map(async (s) => (await s).release()));
   }

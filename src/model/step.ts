@@ -14,10 +14,10 @@ export interface StepOutcome {
 /**
  * One optimiser step: forward, the loss, backward into every parameter, a finiteness check,
  * global-norm clipping (clip ≤ 0: off), AdamW update. A non-finite loss or gradient skips the
- * update entirely, so NaN never reaches the weights.
+ * update entirely, so NaN never reaches the weights. `dropoutSeed` draws the step's dropout masks.
  */
-export async function trainStep(model: GraphModel, optimizer: AdamW, batch: EncodedBatch, lossFn: AsyncBatchLossFn, lr: number, clip: number): Promise<StepOutcome> {
-  const { value, grads } = await model.gradients(batch, lossFn);
+export async function trainStep(model: GraphModel, optimizer: AdamW, batch: EncodedBatch, lossFn: AsyncBatchLossFn, lr: number, clip: number, dropoutSeed = 0): Promise<StepOutcome> {
+  const { value, grads } = await model.gradients(batch, lossFn, dropoutSeed);
   let normSq = 0;
   for (const a of Object.values(grads)) for (let k = 0; k < a.length; k++) normSq += a[k]! * a[k]!;
   const gradNorm = Math.sqrt(normSq);

@@ -28,6 +28,7 @@ export const trainKeysSchema = z.object({
   decoder_layers: z.number().int().min(1).max(16).default(2).describe('slot decoder layers (cross-attention, self-attention, feed-forward)'),
   rank_prior: z.number().min(0).max(100).default(4).describe('added to slot k\'s logit for rank k: slots start preferring the input order they are seeded in (0: no preference)'),
   edge_copy: z.boolean().default(true).describe("edge heads also read the input's edges between the nodes the slots are seeded from (one weight per input edge type and direction)"),
+  dropout: z.number().min(0).max(0.9).default(0).describe('probability of zeroing each entry of the embeddings and of every residual branch in a training step (inverted dropout; predictions never drop)'),
   epochs: z.number().int().min(1).max(100_000).default(15).describe('training epochs'),
   batch_size: z.number().int().min(1).max(4096).default(32).describe('examples per optimiser step'),
   lr: z.number().gt(0).max(10).default(0.001).describe('peak learning rate'),

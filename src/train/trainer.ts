@@ -8,7 +8,7 @@ import type { LossConfig } from '../loss/config.js';
 import { alphabetIndex, targetFromGraph, type TargetGraph } from '../loss/softGraph.js';
 import { AdamW, GraphModel, buildAlphabet, trainStep, type ModelSpec } from '../model/index.js';
 import { UserError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { Rng, hashString } from '../util/rng.js';
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type Checkpoint, type TrainerState } from './checkpoint.js';
 import { configToYaml, lossConfigOf, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
@@ -209,7 +209,7 @@ class TrainingRun {
       const unknown = data.stages.flatMap((s) => [...s.train, ...s.val]).flatMap((e) => e.target.nodes).find((n) => !index.has(n.label));
       if (unknown) throw new UserError(`the data has label ${JSON.stringify(unknown.label)} that the checkpoint's alphabet lacks; it was trained on other data`);
     }
-    const model = new GraphModel(spec, cfg.seed, { threads: cfg.threads });
+    const model = new GraphModel(spec, cfg.seed, { threads: cfg.threads, dropout: cfg.dropout });
     const optimizer = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.adam_epsilon, weightDecay: cfg.weight_decay });
     if (resume) {
       model.importWeights(resume.weights);
@@ -300,7 +300,7 @@ class TrainingRun {
     const previous = idx.map((i) => ({ matching: state.matchings[i] ?? null }));
     const targets = idx.map((i) => this.targets[state.levelIndex]!.train[i]!);
     const lossFn = this.lossHelper ? sharedBatchLoss(targets, this.lossCfg, sums, previous, false, this.lossHelper.score) : batchLoss(targets, this.lossCfg, sums, previous, false);
-    const outcome = await trainStep(model, this.optimizer, model.encode(idx.map((i) => this.stage.train[i]!.input)), lossFn, lr, cfg.grad_clip);
+    const outcome = await trainStep(model, this.optimizer, model.encode(idx.map((i) => this.stage.train[i]!.input)), lossFn, lr, cfg.grad_clip, hashString(`dropout ${cfg.seed} ${state.step}`));
     if (!outcome.skipped) {
       idx.forEach((i, b) => (state.matchings[i] = previous[b]!.matching));
       state.consecutiveBadSteps = 0;
