@@ -55,7 +55,7 @@ const meanSpread = (xs: number[]): string => {
 };
 
 /**
- * `node dist/bench/seq2seq.js --data FILE [--seeds 3] [--epochs 15] [--d 64] [--layers 2] [--dropout 0.1] [--threads 1]`:
+ * `node dist/bench/seq2seq.js --data FILE [--seeds 3] [--epochs 15] [--d 128] [--layers 2] [--dropout 0.1] [--threads 1]`:
  * the baseline on grapheme's split of FILE, one run per seed (seed, seed+1, …), two at a time.
  */
 async function main(): Promise<void> {
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       seeds: { type: 'string', default: '3' },
       epochs: { type: 'string', default: '15' },
-      d: { type: 'string', default: '64' },
+      d: { type: 'string', default: '128' },
       layers: { type: 'string', default: '2' },
       dropout: { type: 'string', default: '0.1' },
       threads: { type: 'string', default: '1' },
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     },
   });
   if (!values.data) {
-    console.error('usage: node dist/bench/seq2seq.js --data FILE [--seeds 3] [--epochs 15] [--d 64] [--layers 2] [--dropout 0.1] [--threads 1] [--parallel 2]');
+    console.error('usage: node dist/bench/seq2seq.js --data FILE [--seeds 3] [--epochs 15] [--d 128] [--layers 2] [--dropout 0.1] [--threads 1] [--parallel 2]');
     process.exit(2);
   }
   const version = torchVersion();

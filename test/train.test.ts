@@ -43,7 +43,7 @@ test('config errors name the file, line or key, exit 2, no stack trace', () => {
     ['epochs: -1\n', /c\.yaml: key "epochs": .*>=\s*1/i],
     ['epochs: [1, 2\n', /c\.yaml:\d+:\d+: invalid YAML/],
     ['- 1\n- 2\n', /c\.yaml: expected a mapping of config keys/],
-    ['heads: 3\n', /heads.*does not divide hidden_size 64/],
+    ['heads: 3\n', /heads.*does not divide hidden_size 128/],
   ];
   for (const [text, want] of cases) {
     const file = join(dir, 'c.yaml');
