@@ -70,6 +70,16 @@ test('string tasks compute their targets grapheme by grapheme', () => {
   assert.equal(stringTaskTarget('sort', 'dcab'), 'abcd');
   assert.equal(stringTaskTarget('dedupe', 'abacbd'), 'abcd');
   assert.equal(stringTaskTarget('copy', 'xyz'), 'xyz');
+  assert.equal(stringTaskTarget('reverse-words', 'ab c def'), 'def c ab');
+  // reverse-words: words of 1–6 letters, one space between, the length asked counting the spaces.
+  for (const r of generateRecords({ task: 'reverse-words', levels: [1], alphabet: 'abc', minLength: 24, maxLength: 32 }, 200, 1)) {
+    if (r.kind !== 'text') continue;
+    const words = r.pair.input.split(' ');
+    assert.ok(r.pair.input.length >= 24 && r.pair.input.length <= 32, r.pair.input);
+    assert.ok(words.length >= 4 && words.every((w) => w.length >= 1 && /^[abc]+$/.test(w)), r.pair.input);
+    assert.ok(words.slice(0, -1).every((w) => w.length <= 6), r.pair.input);
+    assert.equal(r.pair.target, [...words].reverse().join(' '));
+  }
   const recs = generateRecords({ task: 'reverse', levels: [1], alphabet: 'abc', minLength: 2, maxLength: 4 }, 20, 1);
   for (const r of recs) {
     assert.equal(r.kind, 'text');

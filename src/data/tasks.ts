@@ -12,7 +12,7 @@ import { stringTaskPair, type StringTask } from './strings.js';
  * `graphs` and `bonds` are graph → graph tasks with no text at all (graphTasks.ts): random graphs
  * of min–max length nodes, target nodes in a random order.
  */
-export const TASKS = ['reverse', 'copy', 'sort', 'dedupe', 'math', 'tree', ...GRAPH_TASKS] as const;
+export const TASKS = ['reverse', 'copy', 'sort', 'dedupe', 'reverse-words', 'math', 'tree', ...GRAPH_TASKS] as const;
 export type TaskName = (typeof TASKS)[number];
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
