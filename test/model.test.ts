@@ -5,6 +5,7 @@ import { resolveLossConfig } from '../src/loss/config.js';
 import { alphabetIndex, targetFromGraph } from '../src/loss/softGraph.js';
 import { GraphModel, encodeBatch, trainStep, AdamW, type ModelSpec } from '../src/model/index.js';
 import { batchLoss, emptySums } from '../src/loss/batch.js';
+import { Rng } from '../src/util/rng.js';
 
 const SPEC: ModelSpec = { alphabet: ['\uFFFD', 'a', 'b', 'c'], inputTypes: ['sequential'], outputTypes: ['sequential'], K: 4, d: 8, heads: 2, encoderLayers: 1, decoderLayers: 1, maxPositions: 8, edgeCopy: true };
 
@@ -130,4 +131,18 @@ test('dropout: training steps drop with masks drawn from the step seed (gradient
     assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `${name}[${k}]: backward ${g[k]} vs finite difference ${fd}`);
   }
   await Promise.all([plain.dispose(), dropped.dispose()]);
+});
+
+test("dropout masks come from the run's own stream: fillWhereBelow equals next() draw by draw, and leaves the same state", () => {
+  for (const seed of [0, 7, 2 ** 31 + 5]) {
+    const fast = new Rng(seed);
+    const slow = new Rng(seed);
+    const out = new Float32Array(20_000);
+    fast.fillWhereBelow(out, 0.9, 2);
+    for (let i = 0; i < out.length; i++) assert.equal(out[i], slow.next() < 0.9 ? 2 : 0, `seed ${seed}, draw ${i}`);
+    assert.equal(fast.state, slow.state);
+    // About 10 % dropped.
+    const dropped = out.filter((x) => x === 0).length / out.length;
+    assert.ok(Math.abs(dropped - 0.1) < 0.01, `dropped ${dropped}`);
+  }
 });

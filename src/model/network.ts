@@ -114,12 +114,12 @@ export class GraphModel {
   /** Inverted-dropout masks for one training step, drawn from `seed`: each entry 0 with probability p, else 1/(1 − p). */
   private dropoutFeeds(batch: EncodedBatch, seed: number): Record<string, Feed> {
     const feeds: Record<string, Feed> = {};
-    const rng = new Rng(seed);
     const keep = 1 - this.dropout;
+    const rng = new Rng(seed);
     for (const m of this.net.dropoutMasks) {
       const rows = m.rows === 'N' ? batch.N : m.rows;
       const data = new Float32Array(batch.B * rows * this.spec.d);
-      for (let i = 0; i < data.length; i++) data[i] = rng.next() < keep ? 1 / keep : 0;
+      rng.fillWhereBelow(data, keep, 1 / keep);
       feeds[m.name] = { data, dims: [batch.B, rows, this.spec.d] };
     }
     return feeds;
