@@ -4,7 +4,8 @@ position-aligned cross-entropy on padded batches of the same sizes. Prints one J
 {"parameters", "examplesPerSecond", "threads"}. Data is random: the cost of a step does not
 depend on which letters a batch holds.
 
-usage: train_torch.py D K N V BATCH STEPS THREADS"""
+usage: train_torch.py D K N V BATCH STEPS THREADS [DROPOUT]
+(DROPOUT, default 0: inverted dropout where grapheme drops, on the embeddings and every residual branch)"""
 import json
 import math
 import sys
@@ -14,6 +15,13 @@ import torch
 import torch.nn.functional as F
 
 d, K, N, V, B, steps, threads = (int(x) for x in sys.argv[1:8])
+p_drop = float(sys.argv[8]) if len(sys.argv) > 8 else 0.0
+
+
+def drop(x):
+    return F.dropout(x, p_drop, training=True) if p_drop > 0 else x
+
+
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 heads, enc_layers, dec_layers, max_pos = 4, 2, 2, 128
@@ -85,19 +93,19 @@ class Twin(torch.nn.Module):
 
     def forward(self, labels, positions, mask, adjacency):
         b = labels.shape[0]
-        x = self.labels[labels] + self.positions[positions]
+        x = drop(self.labels[labels] + self.positions[positions])
         for l in range(enc_layers):
             pre = self.enc_self[l](x) + self.enc_bias[l]
             H = (x @ self.enc_msg[l]).view(b, N, D, d).transpose(1, 2).reshape(b, D * N, d)
             pre = pre + adjacency @ H
-            x = self.enc_norm[l](x + F.relu(pre)) * mask[..., None]
-        x = self.enc_attn.norm(x + self.enc_attn(x, x, mask))
-        x = self.enc_ffn.norm(x + self.enc_ffn(x)) * mask[..., None]
+            x = self.enc_norm[l](x + drop(F.relu(pre))) * mask[..., None]
+        x = self.enc_attn.norm(x + drop(self.enc_attn(x, x, mask)))
+        x = self.enc_ffn.norm(x + drop(self.enc_ffn(x))) * mask[..., None]
         z = (x[:, :K] if N >= K else F.pad(x, (0, 0, 0, K - N))) + self.slots
         for l in range(dec_layers):
-            z = self.cross[l].norm(z + self.cross[l](z, x, mask))
-            z = self.self_attn[l].norm(z + self.self_attn[l](z, z, None))
-            z = self.ffn[l].norm(z + self.ffn[l](z))
+            z = self.cross[l].norm(z + drop(self.cross[l](z, x, mask)))
+            z = self.self_attn[l].norm(z + drop(self.self_attn[l](z, z, None)))
+            z = self.ffn[l].norm(z + drop(self.ffn[l](z)))
         exist = torch.sigmoid(self.exist(z)).squeeze(-1)
         label_logits = self.label(z)
         rank_logits = self.rank(z)
