@@ -122,6 +122,13 @@ function main(): void {
     for (const t of REAL_TASKS) console.error(`  ${t.name}: ${t.description} (Debian: ${t.packages.join(', ')})`);
     process.exit(2);
   }
+  const numbers = { size: values.size, 'min-length': values['min-length'], 'max-length': values['max-length'], seed: values.seed };
+  for (const [flag, text] of Object.entries(numbers)) {
+    if (!/^\d+$/.test(text) || (flag !== 'seed' && Number(text) < 1)) {
+      console.error(`--${flag}: expected a whole number${flag === 'seed' ? '' : ' ≥ 1'}, got ${JSON.stringify(text)}`);
+      process.exit(2);
+    }
+  }
   let pairs: Array<{ input: string; target: string }>;
   try {
     pairs = sampleTask(task, Number(values.size), Number(values['min-length']), Number(values['max-length']), Number(values.seed));
@@ -131,9 +138,21 @@ function main(): void {
     console.error(`${err.path}: not found; install it with: apt-get install ${task.packages.join(' ')}`);
     process.exit(1);
   }
+  if (pairs.length === 0) {
+    console.error(`${task.name}: no word of ${values['min-length']}–${values['max-length']} letters; nothing written`);
+    process.exit(1);
+  }
   writeFileSync(values.out, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
   const longest = Math.max(...pairs.map((p) => [...p.target].length));
   console.log(`${values.out}: ${pairs.length} ${task.name} pairs (targets up to ${longest} graphemes)`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    main();
+  } catch (e) {
+    // Unknown or malformed flags (parseArgs) and unreadable word lists: one line, no stack.
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(2);
+  }
+}
