@@ -96,12 +96,7 @@ export const REAL_TASKS: RealTask[] = [
 /** `size` pairs of a task with inputs of minLength–maxLength graphemes, drawn without replacement by `seed`. */
 export function sampleTask(task: RealTask, size: number, minLength: number, maxLength: number, seed: number): Array<{ input: string; target: string }> {
   const fits = task.pairs().filter((p) => p.input.length >= minLength && p.input.length <= maxLength);
-  const rng = new Rng(seed);
-  for (let i = fits.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    [fits[i], fits[j]] = [fits[j]!, fits[i]!];
-  }
-  return fits.slice(0, size);
+  return new Rng(seed).shuffle(fits).slice(0, size);
 }
 
 /** `node dist/bench/realText.js --task NAME --out FILE [--size 4000] [--min-length 3] [--max-length 12] [--seed 1]`: write a text-pair dataset. */

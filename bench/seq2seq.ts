@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { splitOf } from '../src/data/tasks.js';
+import { meanStd, plusMinus } from '../src/report/report.js';
 import { torchVersion } from './twin.js';
 
 const SEQ2SEQ = fileURLToPath(new URL('../../bench/reference/seq2seq_torch.py', import.meta.url));
@@ -47,12 +48,6 @@ export function runBaseline(train: string, val: string, seed: number, epochs: nu
     });
   });
 }
-
-const meanSpread = (xs: number[]): string => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
-  return `${m.toFixed(3)} ± ${sd.toFixed(3)}`;
-};
 
 /**
  * `node dist/bench/seq2seq.js --data FILE [--seeds 3] [--epochs 15] [--d 128] [--layers 2] [--dropout 0.1] [--threads 1]`:
@@ -104,7 +99,7 @@ async function main(): Promise<void> {
       const best = Math.max(...r.epochs.map((e) => e.exact));
       console.log(`| ${r.seed} | ${r.exact.toFixed(3)} | ${best.toFixed(3)} | ${last.train.toFixed(3)} | ${last.val.toFixed(3)} | ${r.seconds.toFixed(0)} |`);
     }
-    console.log(`exact (mean ± sd over ${runs.length} seeds): ${meanSpread(runs.map((r) => r.exact))}`);
+    console.log(`exact (mean ± sd over ${runs.length} seeds): ${plusMinus(meanStd(runs.map((r) => r.exact)))}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -38,7 +38,8 @@ interface Row {
   valLoss: [number, number];
 }
 
-const meanStd = (xs: number[]): [number, number] => {
+/** Mean and sample standard deviation (0 for a single value), as every seed table reports them. */
+export const meanStd = (xs: number[]): [number, number] => {
   const m = xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const v = xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1);
   return [m, xs.length > 1 ? Math.sqrt(v) : 0];
@@ -69,12 +70,13 @@ function markdownToHtmlTable(md: string): string {
   return `<table class="final"><thead><tr>${head!.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
-const pm = ([m, s]: [number, number], digits = 3): string => `${m.toFixed(digits)} ± ${s.toFixed(digits)}`;
+/** "mean ± sd" with `digits` decimals (default 3). */
+export const plusMinus = ([m, s]: [number, number], digits = 3): string => `${m.toFixed(digits)} ± ${s.toFixed(digits)}`;
 
 /** The final table as Markdown (report.md, and the README's Results). */
 export function markdownTable(rows: Row[]): string {
   const lines = ['| loss mode | runs | val exact match | val text exact match | val mean GED | val WL similarity | val loss (own mode) |', '|---|---|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.mode} | ${r.runs} | ${pm(r.exactMatch)} | ${r.textExactMatch ? pm(r.textExactMatch) : '—'} | ${pm(r.ged, 2)} | ${pm(r.wl)} | ${pm(r.valLoss, 4)} |`);
+  for (const r of rows) lines.push(`| ${r.mode} | ${r.runs} | ${plusMinus(r.exactMatch)} | ${r.textExactMatch ? plusMinus(r.textExactMatch) : '—'} | ${plusMinus(r.ged, 2)} | ${plusMinus(r.wl)} | ${plusMinus(r.valLoss, 4)} |`);
   return lines.join('\n');
 }
 
@@ -172,7 +174,7 @@ export function reportHtml(r: ReportInput): string {
   const legend = r.modes.map((m) => `<span class="key"><span class="swatch" style="background:${MODE_COLOURS[m] ?? '#555'}"></span>${esc(m)}</span>`).join(' ');
   const table = [
     '<table class="final"><thead><tr><th>loss mode</th><th>runs</th><th>exact match</th><th>text exact match</th><th>mean GED</th><th>WL similarity</th><th>val loss</th></tr></thead><tbody>',
-    ...rows.map((x) => `<tr data-mode="${esc(x.mode)}"><td>${esc(x.mode)}</td><td>${x.runs}</td><td>${pm(x.exactMatch)}</td><td>${x.textExactMatch ? pm(x.textExactMatch) : '—'}</td><td>${pm(x.ged, 2)}</td><td>${pm(x.wl)}</td><td>${pm(x.valLoss, 4)}</td></tr>`),
+    ...rows.map((x) => `<tr data-mode="${esc(x.mode)}"><td>${esc(x.mode)}</td><td>${x.runs}</td><td>${plusMinus(x.exactMatch)}</td><td>${x.textExactMatch ? plusMinus(x.textExactMatch) : '—'}</td><td>${plusMinus(x.ged, 2)}</td><td>${plusMinus(x.wl)}</td><td>${plusMinus(x.valLoss, 4)}</td></tr>`),
     '</tbody></table>',
   ].join('');
   const gallery = r.gallery
