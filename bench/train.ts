@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_MODELS, runTwin, torchVersion } from './twin.js';
-import { HELPER_MIN_SLOTS } from '../src/train/trainer.js';
+import { resolveTrainConfig } from '../src/train/config.js';
+import { HELPER_MIN_SLOTS, train } from '../src/train/trainer.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -23,8 +24,6 @@ function arg(name: string, fallback: string): string {
 
 if (process.argv[2] === '--child') {
   // Child: train one mode silently, sampling memory, and print one JSON line.
-  const { resolveTrainConfig } = await import('../src/train/config.js');
-  const { train } = await import('../src/train/trainer.js');
   const [, , , mode, epochs, size, out, hidden, minLength, maxLength, threads, lossThreads] = process.argv;
   let peakRss = 0;
   const sample = (): void => {
@@ -42,7 +41,7 @@ if (process.argv[2] === '--child') {
 
 const epochs = arg('--epochs', '3');
 // Both sides drop as a default run does.
-const dropout = (await import('../src/train/config.js')).resolveTrainConfig({}).dropout;
+const dropout = resolveTrainConfig({}).dropout;
 const size = arg('--train-size', '1024');
 const self = fileURLToPath(import.meta.url);
 const torch = torchVersion();
