@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -101,6 +102,42 @@ test('a full disk fails with a clear error and leaves the previous checkpoint in
   } finally {
     spawnSync('umount', [mnt]);
     rmSync(mnt, { recursive: true, force: true });
+  }
+});
+
+test('closing a worker thread is awaited to its end, idle, mid-request or as its reply arrives (the process does not exit mid-close)', () => {
+  // A full-disk run once exited with code 13 and no message: its checkpoint failed as the graph
+  // monitors' reply was arriving, the reply unreferenced the thread, and the close's wait for the
+  // thread's exit then held nothing alive.
+  const dir = mkdtempSync(join(tmpdir(), 'grapheme-worker-'));
+  const worker = pathToFileURL(join(dir, 'echo.mjs')).href;
+  writeFileSync(join(dir, 'echo.mjs'), "import { parentPort } from 'node:worker_threads';\n"
+    + "parentPort.on('message', (m) => { const reply = () => parentPort.postMessage({ ok: true, result: m.x * 2 });\n"
+    + "  if (m.waitMs) setTimeout(reply, m.waitMs); else reply(); });\n");
+  const queue = pathToFileURL(fileURLToPath(new URL('../src/train/workerQueue.js', import.meta.url))).href;
+  const script = `import { WorkerQueue } from ${JSON.stringify(queue)};
+    const open = (name) => new WorkerQueue(new URL(${JSON.stringify(worker)}), name);
+    const idle = open('idle');
+    console.log('answer', await idle.run({ x: 21 }));
+    await idle.close();
+    const waiting = open('waiting');
+    void waiting.run({ x: 1, waitMs: 60000 });
+    await waiting.close();
+    // The reply is posted while this thread is busy, so that it is delivered during the close.
+    const replying = open('replying');
+    await replying.run({ x: 0 });
+    void replying.run({ x: 1 });
+    const t = Date.now();
+    while (Date.now() - t < 200);
+    await replying.close();
+    console.log('all closed');`;
+  try {
+    writeFileSync(join(dir, 'close.mjs'), script);
+    const r = spawnSync(process.execPath, [join(dir, 'close.mjs')], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, `exit code ${r.status}: ${r.stderr}`);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['answer 42', 'all closed']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -36,8 +36,14 @@ export class WorkerQueue<Request, Result> {
     });
   }
 
+  /** Stop the thread; resolves once it has exited. Requests still pending stay unanswered. */
   async close(): Promise<void> {
-    if (this.worker) await this.worker.terminate();
+    const worker = this.worker;
     this.worker = null;
+    if (!worker) return;
+    // terminate() resolves on the thread's exit event, which an unreferenced (idle) worker does not
+    // wait for: with nothing else pending Node would exit first, code 13, an unsettled await.
+    worker.ref();
+    await worker.terminate();
   }
 }
