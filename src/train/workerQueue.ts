@@ -41,8 +41,9 @@ export class WorkerQueue<Request, Result> {
     const worker = this.worker;
     this.worker = null;
     if (!worker) return;
-    // terminate() resolves on the thread's exit event, which an unreferenced (idle) worker does not
-    // wait for: with nothing else pending Node would exit first, code 13, an unsettled await.
+    // terminate() resolves on the thread's exit event, which Node does not wait for once the thread
+    // is unreferenced; a reply delivered during the close used to unreference it (the queue had
+    // emptied), and with nothing else pending Node exited first: code 13, an unsettled await.
     worker.ref();
     await worker.terminate();
   }
