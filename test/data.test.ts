@@ -163,6 +163,18 @@ test('JSONL readers: three formats detected, BOM and blank lines accepted', () =
   assert.equal(mex.id, 'q1');
 });
 
+test('text targets are chains by default and inputs keep their word cliques; the builders can be chosen', () => {
+  const r = readDataset(file('w.jsonl', '{"input":"ab cd","target":"dc ba"}\n')).records[0]!;
+  const types = (g: { edges: Array<{ type: string }> }) => g.edges.map((e) => e.type).sort().join(',');
+  const ex = recordToExample(r);
+  assert.equal(types(ex.input), 'clique,clique,sequential,sequential,sequential,sequential');
+  assert.equal(types(ex.target), 'sequential,sequential,sequential,sequential');
+  assert.equal(graphToText(ex.target), 'dc ba');
+  const words = recordToExample(r, { inputBuilder: 'chain', targetBuilder: 'words' });
+  assert.equal(types(words.input), 'sequential,sequential,sequential,sequential');
+  assert.equal(types(words.target), 'clique,clique,sequential,sequential,sequential,sequential');
+});
+
 test('JSONL readers: every bad line is an error naming file and line', () => {
   const cases: Array<[string, RegExp]> = [
     ['{"input":"a","target":"b"}\n{"input":"a",', /bad1\.jsonl:2: not valid JSON/],

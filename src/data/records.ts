@@ -1,4 +1,4 @@
-import { textToGraph, type BuilderName } from '../graph/builders.js';
+import { DEFAULT_TARGET_BUILDER, textToGraph, type BuilderName } from '../graph/builders.js';
 import { graphFingerprint } from '../graph/fingerprint.js';
 import type { Graph } from '../graph/types.js';
 import { mathInputText, mathTargetText, type MathRecord } from './math.js';
@@ -25,7 +25,7 @@ export interface Example {
 export interface BuildOptions {
   /** Builder for input texts (default `words`). */
   inputBuilder?: BuilderName;
-  /** Builder for target texts (default `words`). */
+  /** Builder for target texts (default `chain`, DEFAULT_TARGET_BUILDER). */
   targetBuilder?: BuilderName;
   /** Permute target node order (ids and array order) with this RNG: order-ambiguous data. */
   shuffleTargetNodes?: Rng;
@@ -54,7 +54,7 @@ export function recordToExample(r: DataRecord, opts: BuildOptions = {}): Example
     ex = {
       id: r.id,
       input: textToGraph(texts.input, opts.inputBuilder ?? 'words'),
-      target: textToGraph(texts.target, opts.targetBuilder ?? 'words'),
+      target: textToGraph(texts.target, opts.targetBuilder ?? DEFAULT_TARGET_BUILDER),
       inputText: texts.input,
       targetText: texts.target,
     };
@@ -65,7 +65,7 @@ export function recordToExample(r: DataRecord, opts: BuildOptions = {}): Example
     ex = {
       id: r.id,
       input: typeof r.input === 'string' ? textToGraph(r.input, opts.inputBuilder ?? 'words') : r.input,
-      target: typeof r.target === 'string' ? textToGraph(r.target, opts.targetBuilder ?? 'words') : r.target,
+      target: typeof r.target === 'string' ? textToGraph(r.target, opts.targetBuilder ?? DEFAULT_TARGET_BUILDER) : r.target,
     };
     if (typeof r.input === 'string') ex.inputText = r.input;
     if (typeof r.target === 'string') ex.targetText = r.target;
