@@ -3,7 +3,9 @@
  * gradient modes, beside the same computation in PyTorch (float64, one thread) run in the same
  * invocation when /usr/bin/python3 has torch. Prints a table; never pass/fail.
  *
- *   npm run build && node dist/bench/loss.js [--sizes 8,16,32,64,128]
+ *   npm run build && node dist/bench/loss.js [--sizes 8,16,32,64,128] [--tau 0.1] [--iterations 20]
+ *
+ * `--tau 0.01 --iterations 50` is the training's Sinkhorn (the loss command's defaults otherwise).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,18 @@ const ALPHABET = 'abcdefghij '.split('');
 
 const sizesArg = process.argv.indexOf('--sizes');
 const sizes = sizesArg > 0 ? process.argv[sizesArg + 1]!.split(',').map(Number) : [8, 16, 32, 64, 128];
+/** A positive number given after `flag`, or undefined when the flag is absent. */
+function numberFlag(flag: string): number | undefined {
+  const i = process.argv.indexOf(flag);
+  if (i < 0) return undefined;
+  const x = Number(process.argv[i + 1]);
+  if (!(x > 0)) {
+    console.error(`bench/loss: ${flag} needs a positive number, got ${JSON.stringify(process.argv[i + 1] ?? '')}`);
+    process.exit(2);
+  }
+  return x;
+}
+const sinkhorn = { sinkhorn_temperature: numberFlag('--tau') ?? 0.1, sinkhorn_iterations: numberFlag('--iterations') ?? 20 };
 
 /** A case: a random soft prediction with K slots against the `words` graph of a random text of K graphemes. */
 function makeCase(size: number, seed: number): { p: SoftGraph; text: string } {
@@ -68,7 +82,7 @@ for (const size of sizes) {
   const { p, text } = makeCase(size, size);
   const target = targetFromGraph(wordsGraph(text), ALPHABET);
   for (const [form, mode] of [['expected', 'envelope'], ['expected', 'unrolled'], ['likelihood', 'envelope'], ['likelihood', 'unrolled']] as const) {
-    const cfg = resolveLossConfig({ gradient: mode, cost_form: form });
+    const cfg = resolveLossConfig({ gradient: mode, cost_form: form, ...sinkhorn });
     const repeats = size <= 32 ? 200 : size <= 64 ? 30 : 8;
     // JIT warm-up: ~100 ms of calls, so the timed ones run optimised code.
     let r = structuralLoss(p, target, cfg);
@@ -120,7 +134,7 @@ if (probe.status === 0) {
 }
 
 const header = '| K = m | cost form | gradient | grapheme ms/pair | PyTorch ms/pair | speed-up | Sinkhorn its | loss (grapheme) | loss (PyTorch) | ∂/∂exist rel. diff |';
-console.log(`bench/loss: structural loss forward+backward per pair, defaults (τ 0.1, 20 its, 3 refinements, context 3 hops)`);
+console.log(`bench/loss: structural loss forward+backward per pair, τ ${sinkhorn.sinkhorn_temperature}, ${sinkhorn.sinkhorn_iterations} its, 3 refinements, context 3 hops`);
 console.log(`reference: ${torchNote}\n`);
 console.log(header);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
