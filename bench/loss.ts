@@ -8,6 +8,7 @@
  * `--tau 0.01 --iterations 50` is the training's Sinkhorn (the loss command's defaults otherwise).
  */
 import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { wordsGraph } from '../src/graph/text.js';
 import { resolveLossConfig } from '../src/loss/config.js';
@@ -19,20 +20,34 @@ const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../../bench/reference/structural_loss_torch.py', import.meta.url));
 const ALPHABET = 'abcdefghij '.split('');
 
-const sizesArg = process.argv.indexOf('--sizes');
-const sizes = sizesArg > 0 ? process.argv[sizesArg + 1]!.split(',').map(Number) : [8, 16, 32, 64, 128];
-/** A positive number given after `flag`, or undefined when the flag is absent. */
-function numberFlag(flag: string): number | undefined {
-  const i = process.argv.indexOf(flag);
-  if (i < 0) return undefined;
-  const x = Number(process.argv[i + 1]);
-  if (!(x > 0)) {
-    console.error(`bench/loss: ${flag} needs a positive number, got ${JSON.stringify(process.argv[i + 1] ?? '')}`);
+/** The flags as positive numbers; a malformed or unknown flag is one line on stderr and exit 2. */
+function readFlags(): { sizes: number[]; tau: number; iterations: number } {
+  try {
+    const { values } = parseArgs({
+      options: {
+        sizes: { type: 'string', default: '8,16,32,64,128' },
+        tau: { type: 'string', default: '0.1' },
+        iterations: { type: 'string', default: '20' },
+      },
+    });
+    const positive = (flag: string, text: string): number => {
+      const x = Number(text);
+      if (!(x > 0)) throw new Error(`bench/loss: --${flag} needs positive numbers, got ${JSON.stringify(text)}`);
+      return x;
+    };
+    return {
+      sizes: values.sizes.split(',').map((t) => positive('sizes', t)),
+      tau: positive('tau', values.tau),
+      iterations: positive('iterations', values.iterations),
+    };
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
     process.exit(2);
   }
-  return x;
 }
-const sinkhorn = { sinkhorn_temperature: numberFlag('--tau') ?? 0.1, sinkhorn_iterations: numberFlag('--iterations') ?? 20 };
+const flags = readFlags();
+const sizes = flags.sizes;
+const sinkhorn = { sinkhorn_temperature: flags.tau, sinkhorn_iterations: flags.iterations };
 
 /** A case: a random soft prediction with K slots against the `words` graph of a random text of K graphemes. */
 function makeCase(size: number, seed: number): { p: SoftGraph; text: string } {
