@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -114,7 +114,7 @@ test('closing a worker thread is awaited to its end, idle, mid-request or as its
   writeFileSync(join(dir, 'echo.mjs'), "import { parentPort } from 'node:worker_threads';\n"
     + "parentPort.on('message', (m) => { const reply = () => parentPort.postMessage({ ok: true, result: m.x * 2 });\n"
     + "  if (m.waitMs) setTimeout(reply, m.waitMs); else reply(); });\n");
-  const queue = pathToFileURL(fileURLToPath(new URL('../src/train/workerQueue.js', import.meta.url))).href;
+  const queue = new URL('../src/train/workerQueue.js', import.meta.url).href;
   const script = `import { WorkerQueue } from ${JSON.stringify(queue)};
     const open = (name) => new WorkerQueue(new URL(${JSON.stringify(worker)}), name);
     const idle = open('idle');
