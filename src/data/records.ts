@@ -1,4 +1,4 @@
-import { DEFAULT_TARGET_BUILDER, textToGraph, type BuilderName } from '../graph/builders.js';
+import { DEFAULT_INPUT_BUILDER, DEFAULT_TARGET_BUILDER, textToGraph, type BuilderName } from '../graph/builders.js';
 import { graphFingerprint } from '../graph/fingerprint.js';
 import type { Graph } from '../graph/types.js';
 import { mathInputText, mathTargetText, type MathRecord } from './math.js';
@@ -23,7 +23,7 @@ export interface Example {
 }
 
 export interface BuildOptions {
-  /** Builder for input texts (default `words`). */
+  /** Builder for input texts (default `words`, DEFAULT_INPUT_BUILDER). */
   inputBuilder?: BuilderName;
   /** Builder for target texts (default `chain`, DEFAULT_TARGET_BUILDER). */
   targetBuilder?: BuilderName;
@@ -53,7 +53,7 @@ export function recordToExample(r: DataRecord, opts: BuildOptions = {}): Example
   if (texts) {
     ex = {
       id: r.id,
-      input: textToGraph(texts.input, opts.inputBuilder ?? 'words'),
+      input: textToGraph(texts.input, opts.inputBuilder ?? DEFAULT_INPUT_BUILDER),
       target: textToGraph(texts.target, opts.targetBuilder ?? DEFAULT_TARGET_BUILDER),
       inputText: texts.input,
       targetText: texts.target,
@@ -64,7 +64,7 @@ export function recordToExample(r: DataRecord, opts: BuildOptions = {}): Example
   } else if (r.kind === 'mixed') {
     ex = {
       id: r.id,
-      input: typeof r.input === 'string' ? textToGraph(r.input, opts.inputBuilder ?? 'words') : r.input,
+      input: typeof r.input === 'string' ? textToGraph(r.input, opts.inputBuilder ?? DEFAULT_INPUT_BUILDER) : r.input,
       target: typeof r.target === 'string' ? textToGraph(r.target, opts.targetBuilder ?? DEFAULT_TARGET_BUILDER) : r.target,
     };
     if (typeof r.input === 'string') ex.inputText = r.input;

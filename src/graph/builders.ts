@@ -14,6 +14,9 @@ export type BuilderName = (typeof BUILDERS)[number];
  */
 export const DEFAULT_TARGET_BUILDER: BuilderName = 'chain';
 
+/** The builder of training inputs given as text: `words` (the design's). */
+export const DEFAULT_INPUT_BUILDER: BuilderName = 'words';
+
 /** Text → Graph with the named builder (default `words`). */
 export function textToGraph(text: string, builder: BuilderName = 'words'): Graph {
   switch (builder) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import YAML from 'yaml';
-import { BUILDERS, DEFAULT_TARGET_BUILDER } from '../graph/builders.js';
+import { BUILDERS, DEFAULT_INPUT_BUILDER, DEFAULT_TARGET_BUILDER } from '../graph/builders.js';
 import { TASKS } from '../data/tasks.js';
 import { lossConfigSchema, trainingLossConfigSchema, type LossConfig } from '../loss/config.js';
 import { readTextFile } from '../util/files.js';
@@ -17,7 +17,7 @@ export const trainKeysSchema = z.object({
   max_length: z.number().int().min(0).max(1000).default(6).describe('longest string of the string tasks (graph tasks: most nodes)'),
   train_size: z.number().int().min(1).max(10_000_000).default(2000).describe('generated training examples (built-in tasks)'),
   val_size: z.number().int().min(1).max(1_000_000).default(200).describe('generated validation examples (built-in tasks)'),
-  input_builder: z.enum(BUILDERS).default('words').describe('text → graph builder for inputs'),
+  input_builder: z.enum(BUILDERS).default(DEFAULT_INPUT_BUILDER).describe('text → graph builder for inputs'),
   target_builder: z.enum(BUILDERS).default(DEFAULT_TARGET_BUILDER).describe('text → graph builder for targets (chain: the graphemes in order; words adds a clique per word)'),
   shuffle_target_nodes: z.boolean().default(false).describe('store target nodes in a random order (order-ambiguous data)'),
   max_nodes: z.number().int().min(0).max(512).default(0).describe('K: output slots, the largest target the model can produce (0: the largest target in the data)'),
