@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { EDGE_TYPES } from '../src/graph/types.js';
 import { wordsGraph } from '../src/graph/text.js';
-import { resolveLossConfig, type LossConfig } from '../src/loss/config.js';
+import { resolveLossConfig, resolveTrainingLossConfig, type LossConfig } from '../src/loss/config.js';
 import { crossEntropyLoss, hybridLoss } from '../src/loss/crossEntropy.js';
 import { softGraphFromGraph, targetFromGraph, type SoftGraph, type TargetGraph } from '../src/loss/softGraph.js';
-import { structuralLoss, structuralLossAtPlan } from '../src/loss/structural.js';
+import { rankWeights, structuralLoss, structuralLossAtPlan } from '../src/loss/structural.js';
 import { textToGraph } from '../src/graph/builders.js';
 import { shuffleNodes } from '../src/data/records.js';
 import { sinkhornAdjoint, sinkhornLog } from '../src/match/sinkhorn.js';
@@ -467,6 +467,38 @@ test('likelihood form: gradients equal finite differences at a frozen plan; orde
   }
 });
 
+/**
+ * Four slots seeded from the letters of `seeds`, each sure of its label (0.9) and preferring its
+ * own index as its rank (0.9), as the rank prior starts them; sequential edges undecided (0.5).
+ */
+function seededSlots(seeds: string, alphabet: string[]): SoftGraph {
+  const K = seeds.length;
+  const L = alphabet.length;
+  const labels = new Float64Array(K * L).fill(0.1 / (L - 1));
+  const positions = new Float64Array(K * K).fill(0.1 / (K - 1));
+  [...seeds].forEach((c, i) => {
+    labels[i * L + alphabet.indexOf(c)] = 0.9;
+    positions[i * K + i] = 0.9;
+  });
+  const sequential = new Float64Array(K * K).map((_, k) => (k % (K + 1) === 0 ? 0 : 0.5));
+  return { K, L, exist: new Float64Array(K).fill(0.9), labels, edges: { sequential }, positions };
+}
+
+test('position weights: a node whose label is its own goes to the slot with that label, not the slot with its rank; equal labels go by rank', () => {
+  assert.deepEqual([...rankWeights(Int32Array.from([0, 1, 0, 2]), Int32Array.from([0, 1, 2, -1]), { position_weight: 1, position_weight_unique: 0.1 })], [1, 0.1, 1, 0]);
+  // "knit" → "nIt": the k is silent. The slots seeded from n, i, t carry the three labels; slot k
+  // prefers rank k. Labels decide at the training defaults (the k slot is deleted in place);
+  // with ranks priced as heavily as labels, the k slot takes the n by its rank.
+  const alphabet = ['k', 'n', 'i', 't', 'I'];
+  const target = targetFromGraph(textToGraph('nIt', 'chain'), alphabet);
+  const p = seededSlots('knIt', alphabet);
+  assert.deepEqual([...structuralLoss(p, target, resolveTrainingLossConfig({})).matching!.slotToNode], [-1, 0, 1, 2]);
+  assert.equal(structuralLoss(p, target, resolveTrainingLossConfig({ position_weight_unique: 1 })).matching!.slotToNode[0], 0);
+  // Equal labels cannot tell the nodes apart: the slots' ranks do, at the training defaults too.
+  const same = targetFromGraph(textToGraph('nnn', 'chain'), alphabet);
+  assert.deepEqual([...structuralLoss(seededSlots('nnnn', alphabet), same, resolveTrainingLossConfig({})).matching!.slotToNode], [0, 1, 2, -1]);
+});
+
 test('positions: gradients equal finite differences in both forms; a perfect prediction with its ranks scores ~0; still order-free', () => {
   const rng = new Rng(41);
   for (let trial = 0; trial < 10; trial++) {
@@ -476,7 +508,8 @@ test('positions: gradients equal finite differences in both forms; a perfect pre
     const p = randomSoftGraph(rng, text.length + rng.int(0, 2), 3);
     p.positions = randomPositions(rng, p.K);
     for (const cost_form of ['likelihood', 'expected'] as const) {
-      const cfg = resolveLossConfig({ cost_form, position_weight: 0.7 });
+      // Texts over 'abc' mix repeated and unique labels: both weights are in the check.
+      const cfg = resolveLossConfig({ cost_form, position_weight: 0.7, position_weight_unique: 0.2 });
       const r = structuralLoss(p, t, cfg);
       const P = r.assignment!;
       lossGradCheck(p, t, cfg, () => structuralLossAtPlan(p, t, cfg, P).total, r.gradients, `positions ${cost_form} trial ${trial}`, 1e-6);
@@ -485,7 +518,7 @@ test('positions: gradients equal finite differences in both forms; a perfect pre
       const perm = rng.shuffle(Array.from({ length: p.K }, (_, i) => i));
       assert.ok(Math.abs(structuralLoss(permuteSlots(p, perm), t, cfg).total - r.total) < 1e-9 * Math.max(1, r.total));
       // Unrolled, label-only: the derivative through the matching's relative position price too.
-      const un = resolveLossConfig({ ...LABEL_ONLY, cost_form, gradient: 'unrolled', position_weight: 0.7 });
+      const un = resolveLossConfig({ ...LABEL_ONLY, cost_form, gradient: 'unrolled', position_weight: 0.7, position_weight_unique: 0.2 });
       const ru = structuralLoss(p, t, un);
       const fdu = finiteDifference(p.positions, () => structuralLoss(p, t, un).total, 1e-6);
       assert.ok(maxRelErr(ru.gradients.positions!, fdu) < 1e-5, `unrolled ∂/∂positions ${cost_form} trial ${trial}: ${maxRelErr(ru.gradients.positions!, fdu)}`);

@@ -8,7 +8,7 @@ import ort from 'onnxruntime-node';
 import { textToGraph } from '../src/graph/builders.js';
 import type { Graph } from '../src/graph/types.js';
 import { batchLoss, emptySums } from '../src/loss/batch.js';
-import type { LossConfig } from '../src/loss/config.js';
+import { resolveLossConfig, type LossConfig } from '../src/loss/config.js';
 import { alphabetIndex, targetFromGraph } from '../src/loss/softGraph.js';
 import { GraphModel, INPUT_NAMES, deserializeArray, type ModelSpec, type SerializedTensor } from '../src/model/index.js';
 import { OnnxGraph, resolveShape, type Value } from '../src/model/onnx/graph.js';
@@ -106,7 +106,7 @@ test("a training step's gradients equal the tfjs engine's on the same weights an
     const model = new GraphModel(f.spec, 7);
     model.importWeights(f.weights);
     const index = alphabetIndex(f.spec.alphabet);
-    const { value, grads } = await model.gradients(model.encode(f.inputs), batchLoss(f.targets.map((t) => targetFromGraph(t, index)), f.loss, emptySums()));
+    const { value, grads } = await model.gradients(model.encode(f.inputs), batchLoss(f.targets.map((t) => targetFromGraph(t, index)), resolveLossConfig(f.loss), emptySums()));
     assert.ok(Math.abs(value - f.value) < 1e-4 * Math.abs(f.value), `${mode}: loss ${value} vs ${f.value}`);
     let largest = 0;
     let worst = 0;

@@ -67,6 +67,8 @@ interface Prepared {
   likelihood: Float64Array | null;
   /** Rank of each target node among the prediction's K positions (−1: none), when the position term applies; else null. */
   rankOf: Int32Array | null;
+  /** The position term's weight for each target node (rankWeights), with rankOf. */
+  rankWeight: Float64Array | null;
   /** Each slot's most probable rank (the matching's reference), with rankOf. */
   posArgmax: Int32Array | null;
 }
@@ -90,9 +92,9 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
   const types = presentTypes(p, t);
   const edges = edgeMatrices(p, t, types);
   const { C, Cm } = nodeCosts(p, t, cfg);
-  const { rankOf, posArgmax } = priceRanks(p, t, cfg.position_weight, C, Cm);
-  const likelihood = cfg.cost_form === 'likelihood' ? likelihoodCost(p, t, cfg, rankOf) : null;
-  return { K: p.K, m: t.m, types, ...edges, ...neighbourLists(edges.V, t.m), C, Cm, likelihood, rankOf, posArgmax };
+  const { rankOf, rankWeight, posArgmax } = priceRanks(p, t, cfg, C, Cm);
+  const likelihood = cfg.cost_form === 'likelihood' ? likelihoodCost(p, t, cfg, rankOf, rankWeight) : null;
+  return { K: p.K, m: t.m, types, ...edges, ...neighbourLists(edges.V, t.m), C, Cm, likelihood, rankOf, rankWeight, posArgmax };
 }
 
 /**
@@ -177,19 +179,34 @@ function nodeCosts(p: SoftGraph, t: TargetGraph, cfg: LossConfig): { C: Float64A
 }
 
 /**
- * Positions (weight w; none without a rank head or target ranks): slot i is charged for the rank
- * r_j that target node j's own edges give it, in the node term (C += w·e_i·(1 − q_i[r_j])) and in
- * the matching (Cm += w·(1 − q_i[r_j] / max_r q_i[r])). Priced against the slot's most probable
- * rank, an untrained head (q uniform) costs the matching nothing. Priced absolutely, w·(1 − q) ≈ w
- * was added to every substitution and not to a deletion plus insertion; on the trees (K 11) the
- * assignment turned to deleting slots and every existence collapsed (exact match 0, flat loss from
- * epoch 15; docs/experiments.md).
+ * The position term's weight for each target node: `position_weight` where another node of the
+ * target has the same label, `position_weight_unique` where none has. Ranks are what tells equal
+ * labels apart; a node whose label is its own is told apart by the label, and a rank priced as
+ * heavily as a label there makes the slots' initial rank preferences (the rank prior) decide the
+ * matching before the labels can (docs/experiments.md §23).
  */
-function priceRanks(p: SoftGraph, t: TargetGraph, w: number, C: Float64Array, Cm: Float64Array): { rankOf: Int32Array | null; posArgmax: Int32Array | null } {
+export function rankWeights(labels: Int32Array, ranked: Int32Array, cfg: Pick<LossConfig, 'position_weight' | 'position_weight_unique'>): Float64Array {
+  const count = new Map<number, number>();
+  for (const y of labels) count.set(y, (count.get(y) ?? 0) + 1);
+  return Float64Array.from(labels, (y, j) => (ranked[j]! < 0 ? 0 : count.get(y)! > 1 ? cfg.position_weight : cfg.position_weight_unique));
+}
+
+/**
+ * Positions (none without a rank head or target ranks): slot i is charged for the rank r_j that
+ * target node j's own edges give it, weighted by w_j (rankWeights), in the node term
+ * (C += w_j·e_i·(1 − q_i[r_j])) and in the matching (Cm += w_j·(1 − q_i[r_j] / max_r q_i[r])).
+ * Priced against the slot's most probable rank, an untrained head (q uniform) costs the matching
+ * nothing. Priced absolutely, w·(1 − q) ≈ w was added to every substitution and not to a deletion
+ * plus insertion; on the trees (K 11) the assignment turned to deleting slots and every existence
+ * collapsed (exact match 0, flat loss from epoch 15; docs/experiments.md).
+ */
+function priceRanks(p: SoftGraph, t: TargetGraph, cfg: LossConfig, C: Float64Array, Cm: Float64Array): Pick<Prepared, 'rankOf' | 'rankWeight' | 'posArgmax'> {
   const K = p.K;
   const m = t.m;
-  const rankOf = p.positions && t.ranks && w > 0 ? Int32Array.from(t.ranks, (r) => (r < K ? r : -1)) : null;
-  if (!rankOf) return { rankOf, posArgmax: null };
+  const ranked = p.positions && t.ranks ? Int32Array.from(t.ranks, (r) => (r < K ? r : -1)) : null;
+  const rankWeight = ranked ? rankWeights(t.labels, ranked, cfg) : null;
+  if (!ranked || !rankWeight!.some((w) => w > 0)) return { rankOf: null, rankWeight: null, posArgmax: null };
+  const rankOf = ranked;
   const posArgmax = new Int32Array(K);
   const q = p.positions!;
   for (let i = 0; i < K; i++) {
@@ -201,22 +218,23 @@ function priceRanks(p: SoftGraph, t: TargetGraph, w: number, C: Float64Array, Cm
     for (let j = 0; j < m; j++) {
       const r = rankOf[j]!;
       if (r < 0) continue;
+      const w = rankWeight![j]!;
       Cm[row + j] += w * (1 - q[i * K + r]! / top);
       C[row + j] += p.exist[i]! * w * (1 - q[i * K + r]!);
     }
   }
-  return { rankOf, posArgmax };
+  return { rankOf, rankWeight, posArgmax };
 }
 
 /**
  * The likelihood form's node cost (docs/loss.md §4), (K+1)×(m+1): −log e_i − log Π[i, y_j]
- * (− w·log q_i[r_j] with ranks) for a substitution, −c_del·log(1 − e_i) for a deletion, c_ins for
+ * (− w_j·log q_i[r_j] with ranks) for a substitution, −c_del·log(1 − e_i) for a deletion, c_ins for
  * an insertion.
  */
-function likelihoodCost(p: SoftGraph, t: TargetGraph, cfg: LossConfig, rankOf: Int32Array | null): Float64Array {
+function likelihoodCost(p: SoftGraph, t: TargetGraph, cfg: LossConfig, rankOf: Int32Array | null, rankWeight: Float64Array | null): Float64Array {
   const { K, L } = p;
   const m = t.m;
-  const { node_insertion_cost: cIns, node_deletion_cost: cDel, position_weight: w } = cfg;
+  const { node_insertion_cost: cIns, node_deletion_cost: cDel } = cfg;
   const likelihood = take((K + 1) * (m + 1));
   for (let i = 0; i < K; i++) {
     const row = i * (m + 1);
@@ -225,7 +243,7 @@ function likelihoodCost(p: SoftGraph, t: TargetGraph, cfg: LossConfig, rankOf: I
       const y = t.labels[j]!;
       // A label outside the alphabet cannot be produced: the node is paid as an insertion.
       likelihood[row + j] = logE + (y >= 0 ? -Math.log(clipProbability(p.labels[i * L + y]!)) : cIns);
-      if (rankOf && rankOf[j]! >= 0) likelihood[row + j] -= w * Math.log(clipProbability(p.positions![i * K + rankOf[j]!]!));
+      if (rankOf && rankOf[j]! >= 0) likelihood[row + j] -= rankWeight![j]! * Math.log(clipProbability(p.positions![i * K + rankOf[j]!]!));
     }
     likelihood[row + m] = -cDel * Math.log(1 - clipProbability(p.exist[i]!));
   }
@@ -755,7 +773,6 @@ function addNodeGradients(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossC
   const L = p.L;
   const { node_insertion_cost: cIns, node_deletion_cost: cDel } = cfg;
   const rank = pr.rankOf;
-  const pw = cfg.position_weight;
   for (let i = 0; i < K; i++) {
     const ei = e[i]!;
     let ge = 0;
@@ -766,6 +783,7 @@ function addNodeGradients(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossC
       const gm = extraGC ? extraGC[k]! : 0;
       if (g === 0 && gm === 0) continue;
       if (j < m && rank && rank[j]! >= 0) {
+        const pw = pr.rankWeight![j]!;
         const k = i * K + rank[j]!;
         const q = p.positions![k]!;
         // Likelihood: −w·log q; expected: w·e_i·(1 − q).
