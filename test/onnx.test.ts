@@ -139,6 +139,12 @@ test('a checkpoint written with the tfjs engine loads and predicts the same text
   await loaded.model.dispose();
 });
 
+test('a checkpoint written before the rank prior, dropout and the unique labels\' position weight resumes with what it trained with', () => {
+  const r = spawnSync(process.execPath, [BIN, 'train', '--resume', new URL('tfjs-reverse-d16.ckpt', FIXTURES).pathname, '--dry-run'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  for (const line of ['rank_prior: 0', 'dropout: 0', 'position_weight: 1', 'position_weight_unique: 1']) assert.match(r.stdout, new RegExp(`^${line}$`, 'm'));
+});
+
 test('grapheme export writes an ONNX model that onnxruntime runs on its own and that answers as grapheme predict does', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'grapheme-export-'));
   const ck = new URL('tfjs-reverse-d16.ckpt', FIXTURES).pathname;
