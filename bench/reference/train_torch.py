@@ -4,8 +4,9 @@ position-aligned cross-entropy on padded batches of the same sizes. Prints one J
 {"parameters", "examplesPerSecond", "threads"}. Data is random: the cost of a step does not
 depend on which letters a batch holds.
 
-usage: train_torch.py D K N V BATCH STEPS THREADS [DROPOUT]
-(DROPOUT, default 0: inverted dropout where grapheme drops, on the embeddings and every residual branch)"""
+usage: train_torch.py D K N V BATCH STEPS THREADS [DROPOUT] [EDGE_TYPES]
+(DROPOUT, default 0: inverted dropout where grapheme drops, on the embeddings and every residual branch;
+EDGE_TYPES, default 2: predicted edge types, 1 for chain targets (sequential), 2 with word cliques)"""
 import json
 import math
 import sys
@@ -16,6 +17,7 @@ import torch.nn.functional as F
 
 d, K, N, V, B, steps, threads = (int(x) for x in sys.argv[1:8])
 p_drop = float(sys.argv[8]) if len(sys.argv) > 8 else 0.0
+E = int(sys.argv[9]) if len(sys.argv) > 9 else 2  # predicted edge types
 
 
 def drop(x):
@@ -26,7 +28,6 @@ torch.set_num_threads(threads)
 torch.manual_seed(1)
 heads, enc_layers, dec_layers, max_pos = 4, 2, 2, 128
 D = 4  # (sequential, clique) x (forward, backward) message blocks
-E = 2  # predicted edge types
 
 
 class Norm(torch.nn.Module):
