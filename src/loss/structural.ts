@@ -203,10 +203,9 @@ export function rankWeights(labels: Int32Array, ranked: Int32Array, cfg: Pick<Lo
 function priceRanks(p: SoftGraph, t: TargetGraph, cfg: LossConfig, C: Float64Array, Cm: Float64Array): Pick<Prepared, 'rankOf' | 'rankWeight' | 'posArgmax'> {
   const K = p.K;
   const m = t.m;
-  const ranked = p.positions && t.ranks ? Int32Array.from(t.ranks, (r) => (r < K ? r : -1)) : null;
-  const rankWeight = ranked ? rankWeights(t.labels, ranked, cfg) : null;
-  if (!ranked || !rankWeight!.some((w) => w > 0)) return { rankOf: null, rankWeight: null, posArgmax: null };
-  const rankOf = ranked;
+  const rankOf = p.positions && t.ranks ? Int32Array.from(t.ranks, (r) => (r < K ? r : -1)) : null;
+  const rankWeight = rankOf ? rankWeights(t.labels, rankOf, cfg) : null;
+  if (!rankOf || !rankWeight!.some((w) => w > 0)) return { rankOf: null, rankWeight: null, posArgmax: null };
   const posArgmax = new Int32Array(K);
   const q = p.positions!;
   for (let i = 0; i < K; i++) {
