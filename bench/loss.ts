@@ -20,7 +20,7 @@ const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../../bench/reference/structural_loss_torch.py', import.meta.url));
 const ALPHABET = 'abcdefghij '.split('');
 
-/** The flags as positive numbers; a malformed or unknown flag is one line on stderr and exit 2. */
+/** The flags (sizes and iterations positive integers, τ positive); a malformed or unknown flag is one line on stderr and exit 2. */
 function readFlags(): { sizes: number[]; tau: number; iterations: number } {
   try {
     const { values } = parseArgs({
@@ -30,15 +30,15 @@ function readFlags(): { sizes: number[]; tau: number; iterations: number } {
         iterations: { type: 'string', default: '20' },
       },
     });
-    const positive = (flag: string, text: string): number => {
+    const positive = (flag: string, text: string, integer: boolean): number => {
       const x = Number(text);
-      if (!(x > 0)) throw new Error(`bench/loss: --${flag} needs positive numbers, got ${JSON.stringify(text)}`);
+      if (!(x > 0) || (integer && !Number.isInteger(x))) throw new Error(`bench/loss: --${flag} needs positive ${integer ? 'integers' : 'numbers'}, got ${JSON.stringify(text)}`);
       return x;
     };
     return {
-      sizes: values.sizes.split(',').map((t) => positive('sizes', t)),
-      tau: positive('tau', values.tau),
-      iterations: positive('iterations', values.iterations),
+      sizes: values.sizes.split(',').map((t) => positive('sizes', t, true)),
+      tau: positive('tau', values.tau, false),
+      iterations: positive('iterations', values.iterations, true),
     };
   } catch (e) {
     console.error(e instanceof Error ? e.message : String(e));
