@@ -79,6 +79,32 @@ test('sinkhorn: mat-vec kernel and log-sum-exp loop give the same plan (1e-12)',
   }
 });
 
+test('sinkhorn: the sparse kernel (wide cost ranges) gives the log-sum-exp loop\'s plan (1e-12) and never NaN', () => {
+  const rng = new Rng(31);
+  for (const [n, m, tau] of [[2, 3, 0.01], [9, 4, 0.01], [17, 17, 0.005], [33, 29, 0.01], [41, 41, 0.002]] as const) {
+    // Costs over [0, 10]: a range of 1000–5000 τ, past the mat-vec kernels' 350.
+    const C = randomCost(rng, n, m, 10);
+    const a = Float64Array.from({ length: n }, () => 0.5 + rng.next());
+    const sa = a.reduce((x, y) => x + y, 0);
+    const b = Float64Array.from({ length: m }, () => 0.5 + rng.next());
+    const sb = b.reduce((x, y) => x + y, 0);
+    b.forEach((v, j) => (b[j] = (v * sa) / sb));
+    for (const maxIterations of [1, 7, 60]) {
+      const opts = { tau, maxIterations, tolerance: 1e-300 };
+      const sparse = sinkhornLog(C, a, b, opts);
+      const lse = sinkhornLog(C, a, b, { ...opts, forceLogSumExp: true });
+      assert.equal(sparse.kernel, 'sparse');
+      assert.equal(lse.kernel, 'logsumexp');
+      assert.equal(sparse.iterations, lse.iterations);
+      let worst = 0;
+      sparse.plan.forEach((x, k) => (worst = Math.max(worst, Math.abs(x - lse.plan[k]!))));
+      assert.ok(worst < 1e-12, `${n}×${m} τ ${tau}, ${maxIterations} its: plans differ by ${worst}`);
+      assert.ok(Math.abs(sparse.marginalError - lse.marginalError) < 1e-12 * (1 + lse.marginalError), `${n}×${m}: marginal errors ${sparse.marginalError} vs ${lse.marginalError}`);
+      assert.ok(sparse.plan.every(Number.isFinite) && sparse.f.every(Number.isFinite) && sparse.g.every(Number.isFinite));
+    }
+  }
+});
+
 test('sinkhorn: converges, reports iterations and marginal error, stops early', () => {
   const rng = new Rng(4);
   const C = randomCost(rng, 6, 6);
