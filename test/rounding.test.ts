@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { linearAssignment } from '../src/match/assignment.js';
 import { nearestPermutationPlan, roundToPolytope, roundToPolytopeAdjoint } from '../src/match/rounding.js';
 import { Rng } from '../src/util/rng.js';
 import { finiteDifference, maxRelErr } from './fixtures.js';
@@ -116,5 +117,27 @@ test('nearest permutation plan: a complete edit path that maximises ⟨P, X⟩ (
       assert.equal(s, 1);
     }
     assert.ok(Math.abs(score(X) - best) < 1e-12, `trial ${trial}: ${score(X)} vs best ${best}`);
+  }
+});
+
+test('nearest permutation plan: the rectangular problem reaches the optimum of the (K+m)² expansion at long-output sizes', () => {
+  const rng = new Rng(19);
+  for (const [K, m] of [[12, 9], [9, 12], [33, 30], [40, 40], [64, 50]] as const) {
+    const m1 = m + 1;
+    // Sharp plans with spread-out mass, as Sinkhorn gives at small τ.
+    const P = Float64Array.from({ length: (K + 1) * m1 }, () => rng.next() ** 6);
+    // The Riesen–Bunke expansion: slots then insertion dummies × nodes then deletion dummies.
+    const N = K + m;
+    const cost = new Float64Array(N * N);
+    for (let i = 0; i < K; i++) {
+      for (let j = 0; j < m; j++) cost[i * N + j] = -P[i * m1 + j]!;
+      for (let k = 0; k < K; k++) cost[i * N + m + k] = k === i ? -P[i * m1 + m]! : Infinity;
+    }
+    for (let k = 0; k < m; k++) for (let j = 0; j < m; j++) cost[(K + k) * N + j] = j === k ? -P[K * m1 + j]! : Infinity;
+    const best = -linearAssignment(cost, N, N).cost;
+    const X = nearestPermutationPlan(P, K, m);
+    const score = X.reduce((s, v, k) => s + v * P[k]!, 0);
+    assert.ok(Math.abs(score - best) < 1e-9, `${K}×${m}: ${score} vs the expansion's ${best}`);
+    for (let i = 0; i < K; i++) assert.equal(X.subarray(i * m1, i * m1 + m1).reduce((s, v) => s + v, 0), 1);
   }
 });

@@ -738,8 +738,7 @@ function assign(pr: Prepared, p: SoftGraph, t: TargetGraph, cfg: LossConfig): As
   const report: SinkhornReport = { iterations: f.iterations, marginalError: f.marginalError, converged: f.converged, kernel: f.kernel };
   if (f.warmupIterations) report.warmupIterations = f.warmupIterations;
   const soft = plan!;
-  // The linear assignment is O((K + m)³): only the hard assignment pays for it (at K = 128 it cost
-  // more than the rest of the loss).
+  // The linear assignment is O(min(K, m)²·max(K, m)): only the hard assignment pays for it.
   if (cfg.assignment === 'hard') {
     const hard = nearestPermutationPlan(soft, K, m);
     return { P: hard, soft, hard, final: null, rounding: null, lastStep, report };

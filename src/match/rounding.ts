@@ -142,33 +142,44 @@ export function roundToPolytopeAdjoint(tape: RoundingTape, gX: Float64Array): Fl
  * The permutation plan nearest to P in the Riesen–Bunke sense: P is (n+1)×(m+1) with one dummy
  * per side (row n inserts, column m deletes), and the result is the 0/1 plan of the same shape
  * that maximises ⟨P, X⟩ over every complete edit path (each slot takes one node or is deleted,
- * each node is taken once or inserted), found as a linear assignment on the (n+m)×(m+n)
- * expansion. Ties go to the lower index.
+ * each node is taken once or inserted).
+ *
+ * Solved on the rectangular min(n, m)×max(n, m) problem rather than the (n+m)×(m+n) expansion:
+ * ⟨P, X⟩ = Σ_i P[i, del] + Σ_j P[ins, j] + Σ over matched pairs of g_ij, with the gain
+ * g_ij = P_ij − P[i, del] − P[ins, j]. A pair is worth matching only when its gain is positive,
+ * and a full assignment of the smaller side on max(0, g) is a best partial matching once its
+ * pairs of no gain are dropped (any partial matching extends to a full one at no loss). O(n²·m)
+ * for n ≤ m instead of O((n + m)³): 8× fewer steps at n = m. Pairs of zero gain are left
+ * unmatched.
  */
 export function nearestPermutationPlan(P: Float64Array, n: number, m: number): Float64Array {
   const m1 = m + 1;
-  const N = n + m;
   const out = new Float64Array((n + 1) * m1);
   if (n === 0 || m === 0) {
     out.set(P);
     return out;
   }
-  const cost = new Float64Array(N * N);
-  // Rows: n slots, then m insertion dummies; columns: m nodes, then n deletion dummies.
+  const gain = (i: number, j: number): number => P[i * m1 + j]! - P[i * m1 + m]! - P[n * m1 + j]!;
+  const slotsAreRows = n <= m;
+  const rows = slotsAreRows ? n : m;
+  const cols = slotsAreRows ? m : n;
+  const cost = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) cost[r * cols + c] = -Math.max(0, slotsAreRows ? gain(r, c) : gain(c, r));
+  }
+  const { rowToColumn } = linearAssignment(cost, rows, cols);
+  const nodeOf = new Int32Array(n).fill(-1);
+  for (let r = 0; r < rows; r++) {
+    const c = rowToColumn[r]!;
+    const [i, j] = slotsAreRows ? [r, c] : [c, r];
+    if (gain(i, j) > 0) nodeOf[i] = j;
+  }
+  const taken = new Uint8Array(m);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) cost[i * N + j] = -P[i * m1 + j]!;
-    for (let k = 0; k < n; k++) cost[i * N + m + k] = k === i ? -P[i * m1 + m]! : Infinity;
+    const j = nodeOf[i]!;
+    if (j >= 0) taken[j] = 1;
+    out[i * m1 + (j >= 0 ? j : m)] = 1;
   }
-  for (let k = 0; k < m; k++) {
-    const row = (n + k) * N;
-    for (let j = 0; j < m; j++) cost[row + j] = j === k ? -P[n * m1 + j]! : Infinity;
-    // dummy → dummy is free
-  }
-  const { rowToColumn } = linearAssignment(cost, N, N);
-  for (let i = 0; i < n; i++) {
-    const j = rowToColumn[i]!;
-    out[i * m1 + (j < m ? j : m)] = 1;
-  }
-  for (let k = 0; k < m; k++) if (rowToColumn[n + k]! < m) out[n * m1 + k] = 1;
+  for (let j = 0; j < m; j++) if (!taken[j]) out[n * m1 + j] = 1;
   return out;
 }
