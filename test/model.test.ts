@@ -57,6 +57,38 @@ test("the loss's gradient through the model (forward and backward graphs on onnx
   await model.dispose();
 });
 
+test('endPositions: each input node embeds its position from the end of its text (last grapheme 0, padding none), trained with the gradient finite differences give', async () => {
+  const spec: ModelSpec = { ...SPEC, endPositions: true };
+  const index = alphabetIndex(spec.alphabet);
+  const batch = encodeBatch([chainGraph('abc'), chainGraph('ca')], index, spec.inputTypes, spec.maxPositions);
+  // Two texts padded to 3 nodes: "abc" counts 2, 1, 0; "ca" 1, 0 and the padding has none (8).
+  assert.deepEqual([...batch.endPositions], [2, 1, 0, 1, 0, 8]);
+  assert.equal(new GraphModel(SPEC, 3).params.has('embed.endPositions'), false);
+  const model = new GraphModel(spec, 3);
+  const targets = [targetFromGraph(chainGraph('cba'), index), targetFromGraph(chainGraph('ac'), index)];
+  const cfg = resolveLossConfig({ loss_mode: 'cross-entropy' });
+  const value = async (): Promise<number> => (await model.gradients(batch, batchLoss(targets, cfg, emptySums()))).value;
+  const { grads } = await model.gradients(batch, batchLoss(targets, cfg, emptySums()));
+  const param = model.params.get('embed.endPositions')!;
+  const g = grads['embed.endPositions']!;
+  const original = param.data.slice();
+  const top = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!)).slice(0, 3);
+  assert.ok(Math.abs(g[top[0]!]!) > 1e-4, 'the end-position embedding gets no gradient');
+  for (const k of top) {
+    const at = async (delta: number): Promise<number> => {
+      param.data.set(original);
+      param.data[k] = original[k]! + delta;
+      return value();
+    };
+    const fd = ((await at(1e-2)) - (await at(-1e-2))) / 2e-2;
+    param.data.set(original);
+    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `embed.endPositions[${k}]: ${g[k]} vs finite difference ${fd}`);
+  }
+  // Row 8 (no position) is read only by the padding, whose output is masked: untouched.
+  for (let c = 0; c < spec.d; c++) assert.equal(g[8 * spec.d + c], 0);
+  await model.dispose();
+});
+
 test('a step with a NaN loss is skipped: no weight changes, no NaN reaches the weights', async () => {
   const { model, batch, targets } = setup();
   const opt = new AdamW(model.params, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });

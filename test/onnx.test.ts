@@ -139,10 +139,10 @@ test('a checkpoint written with the tfjs engine loads and predicts the same text
   await loaded.model.dispose();
 });
 
-test('a checkpoint written before the rank prior, dropout and the unique labels\' position weight resumes with what it trained with', () => {
+test('a checkpoint written before the rank prior, the end positions, dropout and the unique labels\' position weight resumes with what it trained with', () => {
   const r = spawnSync(process.execPath, [BIN, 'train', '--resume', new URL('tfjs-reverse-d16.ckpt', FIXTURES).pathname, '--dry-run'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  for (const line of ['rank_prior: 0', 'dropout: 0', 'position_weight: 1', 'position_weight_unique: 1']) assert.match(r.stdout, new RegExp(`^${line}$`, 'm'));
+  for (const line of ['rank_prior: 0', 'end_positions: false', 'dropout: 0', 'position_weight: 1', 'position_weight_unique: 1']) assert.match(r.stdout, new RegExp(`^${line}$`, 'm'));
 });
 
 test('grapheme export writes an ONNX model that onnxruntime runs on its own and that answers as grapheme predict does', async () => {
@@ -152,7 +152,8 @@ test('grapheme export writes an ONNX model that onnxruntime runs on its own and 
   const r = spawnSync(process.execPath, [BIN, 'export', '--checkpoint', ck, '--onnx', file], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const session = await ort.InferenceSession.create(file);
-  assert.deepEqual([...session.inputNames].sort(), Object.values(INPUT_NAMES).sort());
+  // A model without end positions (this one predates them) takes every other input.
+  assert.deepEqual([...session.inputNames].sort(), Object.values(INPUT_NAMES).filter((n) => n !== INPUT_NAMES.endPositions).sort());
   assert.ok(session.outputNames.includes('exist') && session.outputNames.includes('labels') && session.outputNames.includes('edges_sequential'));
   const loaded = loadModel(ck);
   const texts = ['abcd', 'hgfe', 'badcfe', 'h'];
@@ -173,4 +174,26 @@ test('grapheme export writes an ONNX model that onnxruntime runs on its own and 
     s.labels.forEach((p, k) => assert.ok(Math.abs(p - labels[b * K * L + k]!) < 1e-5));
   });
   await loaded.model.dispose();
+});
+
+test('an exported model with end positions takes node_end_positions and answers as the model does', async () => {
+  const spec: ModelSpec = { alphabet: ['\uFFFD', 'a', 'b', 'c'], inputTypes: ['sequential'], outputTypes: ['sequential'], K: 4, d: 8, heads: 2, encoderLayers: 1, decoderLayers: 1, maxPositions: 8, endPositions: true };
+  const model = new GraphModel(spec, 4);
+  const session = await ort.InferenceSession.create(model.exportOnnx({}));
+  assert.ok(session.inputNames.includes(INPUT_NAMES.endPositions));
+  const batch = model.encode(['abc', 'ca', 'b'].map((t) => textToGraph(t, 'chain')));
+  const { B, N } = batch;
+  const int64 = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (x) => BigInt(x)), [B, N]);
+  const feeds = {
+    [INPUT_NAMES.labels]: int64(batch.labels), [INPUT_NAMES.positions]: int64(batch.positions), [INPUT_NAMES.endPositions]: int64(batch.endPositions),
+    [INPUT_NAMES.mask]: new ort.Tensor('float32', batch.mask, [B, N]), [INPUT_NAMES.adjacency]: new ort.Tensor('float32', batch.adjacency, [B, N, batch.blocks * N]),
+  };
+  const exist = (await session.run(feeds))['exist']!.data as Float32Array;
+  const want = await model.forward(batch);
+  want.forEach((s, b) => s.exist.forEach((p, k) => assert.ok(Math.abs(p - exist[b * spec.K + k]!) < 1e-5)));
+  // The same texts with their end positions swapped answer otherwise: the input is read.
+  const swapped = Int32Array.from(batch.endPositions, (x) => (x === spec.maxPositions ? x : (x + 1) % 3));
+  const other = (await session.run({ ...feeds, [INPUT_NAMES.endPositions]: int64(swapped) }))['exist']!.data as Float32Array;
+  assert.ok(other.some((p, k) => Math.abs(p - exist[k]!) > 1e-4), 'the end positions change nothing');
+  await model.dispose();
 });

@@ -28,7 +28,7 @@ export const exportCommand: Command = {
       'grapheme.max_positions': String(spec.maxPositions),
       'grapheme.input_builder': ckpt.config.input_builder,
       'grapheme.target_builder': ckpt.config.target_builder,
-      'grapheme.inputs': `${INPUT_NAMES.labels} int64 [B,N] alphabet index per node (0 unknown and padding); ${INPUT_NAMES.positions} int64 [B,N] grapheme position (max_positions for none or padding); ${INPUT_NAMES.mask} float [B,N] 1 real node, 0 padding${spec.inputTypes.length > 0 ? `; ${INPUT_NAMES.adjacency} float [B,N,${2 * spec.inputTypes.length}N] row-normalised adjacency, block 2t out-neighbours and 2t+1 in-neighbours of input edge type t` : ''}`,
+      'grapheme.inputs': `${INPUT_NAMES.labels} int64 [B,N] alphabet index per node (0 unknown and padding); ${INPUT_NAMES.positions} int64 [B,N] grapheme position (max_positions for none or padding); ${spec.endPositions ? `${INPUT_NAMES.endPositions} int64 [B,N] grapheme position counted from the end of the text, the last 0 (max_positions for none or padding); ` : ''}${INPUT_NAMES.mask} float [B,N] 1 real node, 0 padding${spec.inputTypes.length > 0 ? `; ${INPUT_NAMES.adjacency} float [B,N,${2 * spec.inputTypes.length}N] row-normalised adjacency, block 2t out-neighbours and 2t+1 in-neighbours of input edge type t` : ''}`,
       'grapheme.outputs': `exist [B,K] node probability; labels [B,K,V] label distribution; positions [B,K,K] rank distribution; ${spec.outputTypes.map((t) => `edges_${t}`).join(', ')} [B,K,K] edge probability from slot i to slot k`,
     };
     try {

@@ -9,6 +9,8 @@ export interface EncodedBatch {
   labels: Int32Array;
   /** Position embedding index per node: its grapheme position, or `maxPositions` when it has none. */
   positions: Int32Array;
+  /** The same counted from the end of its graph's text (the last grapheme 0), or `maxPositions`. */
+  endPositions: Int32Array;
   /** 1 for real nodes, 0 for padding. */
   mask: Float32Array;
   /**
@@ -29,6 +31,7 @@ export function encodeBatch(graphs: readonly Graph[], index: Map<string, number>
   const D = 2 * inputTypes.length;
   const labels = new Int32Array(B * N);
   const positions = new Int32Array(B * N).fill(maxPositions);
+  const endPositions = new Int32Array(B * N).fill(maxPositions);
   const mask = new Float32Array(B * N);
   const adjacency = new Float32Array(B * N * D * N);
   const degree = new Float32Array(N * D);
@@ -40,6 +43,12 @@ export function encodeBatch(graphs: readonly Graph[], index: Map<string, number>
       const p = nodes[i]!.position;
       positions[b * N + i] = p !== undefined && p >= 0 ? Math.min(p, maxPositions - 1) : maxPositions;
       mask[b * N + i] = 1;
+    });
+    let last = -1;
+    for (const n of nodes) if (n.position !== undefined && n.position > last) last = n.position;
+    nodes.forEach((n, i) => {
+      const p = n.position;
+      if (p !== undefined && p >= 0) endPositions[b * N + i] = Math.min(last - p, maxPositions - 1);
     });
     degree.fill(0);
     const base = b * N * D * N;
@@ -54,5 +63,5 @@ export function encodeBatch(graphs: readonly Graph[], index: Map<string, number>
         if (deg > 1) for (let k = 0; k < N; k++) adjacency[base + i * D * N + j * N + k]! /= deg;
       }
   }
-  return { B, N, labels, positions, mask, adjacency, blocks: D };
+  return { B, N, labels, positions, endPositions, mask, adjacency, blocks: D };
 }

@@ -30,6 +30,11 @@ export interface ModelSpec {
    * slot starts preferring the rank of the input node it was seeded from.
    */
   rankPrior?: number;
+  /**
+   * Each input node also embeds its position counted from the end of its text (absent: no such
+   * embedding, as in models saved before it).
+   */
+  endPositions?: boolean;
 }
 
 /** The forward graph's named inputs and outputs. */
@@ -44,7 +49,7 @@ export interface ForwardGraph {
 }
 
 /** Names of the forward graph's data inputs (the input encoding of the README's "ONNX export"). */
-export const INPUT_NAMES = { labels: 'node_labels', positions: 'node_positions', mask: 'node_mask', adjacency: 'adjacency' } as const;
+export const INPUT_NAMES = { labels: 'node_labels', positions: 'node_positions', endPositions: 'node_end_positions', mask: 'node_mask', adjacency: 'adjacency' } as const;
 
 /** How a parameter starts: normal with a standard deviation, or filled with a value. */
 export type ParameterInit = { normal: number } | { fill: number };
@@ -110,6 +115,8 @@ export function parameterShapes(spec: ModelSpec): Array<{ name: string; shape: n
     // Zero: the copy channel starts silent, the bilinear head as it was, and grows where it pays.
     for (const t of spec.outputTypes) filled(`head.${t}.copy`, [D, 1], 0);
   }
+  // Drawn last, so a model with it starts with every other parameter as one without it.
+  if (spec.endPositions) normal('embed.endPositions', [maxPositions + 1, d], 1);
   return out;
 }
 
@@ -142,6 +149,7 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean } = {
   const dh = d / heads;
   const labelsIn = g.input(INPUT_NAMES.labels, ['B', 'N'], DataType.INT64);
   const positionsIn = g.input(INPUT_NAMES.positions, ['B', 'N'], DataType.INT64);
+  const endPositionsIn = spec.endPositions ? g.input(INPUT_NAMES.endPositions, ['B', 'N'], DataType.INT64) : null;
   const mask = g.input(INPUT_NAMES.mask, ['B', 'N']);
   const adjacency = D > 0 ? g.input(INPUT_NAMES.adjacency, ['B', 'N', `${D}*N`]) : null;
   const params = parameterShapes(spec).map((p) => g.input(p.name, p.shape, DataType.FLOAT, true));
@@ -181,7 +189,9 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean } = {
   };
   const feedForward = (x: Value, name: string): Value => op.add(g, linear(op.relu(g, op.add(g, linear(x, `${name}.W1`), p(`${name}.b1`))), `${name}.W2`), p(`${name}.b2`));
 
-  let x = drop(op.add(g, op.gather(g, p('embed.labels'), labelsIn), op.gather(g, p('embed.positions'), positionsIn)), 'N');
+  let embedded = op.add(g, op.gather(g, p('embed.labels'), labelsIn), op.gather(g, p('embed.positions'), positionsIn));
+  if (endPositionsIn) embedded = op.add(g, embedded, op.gather(g, p('embed.endPositions'), endPositionsIn));
+  let x = drop(embedded, 'N');
   for (let l = 0; l < spec.encoderLayers; l++) {
     let pre = op.add(g, linear(x, `enc${l}.Wself`), p(`enc${l}.bias`));
     if (adjacency) {

@@ -148,6 +148,7 @@ export class GraphModel {
       [INPUT_NAMES.positions]: { data: BigInt64Array.from(batch.positions, (x) => BigInt(x)), dims: [B, N] },
       [INPUT_NAMES.mask]: { data: batch.mask, dims: [B, N] },
     };
+    if (this.spec.endPositions) feeds[INPUT_NAMES.endPositions] = { data: BigInt64Array.from(batch.endPositions, (x) => BigInt(x)), dims: [B, N] };
     if (D > 0) feeds[INPUT_NAMES.adjacency] = { data: batch.adjacency, dims: [B, N, D * N] };
     for (const [name, p] of this.params) feeds[name] = { data: p.data, dims: p.shape };
     return feeds;

@@ -75,6 +75,7 @@ function modelSpecFor(cfg: TrainConfig, data: TrainingData): ModelSpec {
     ...undirectedTargets(all),
     ...(cfg.edge_copy ? { edgeCopy: true } : {}),
     ...(cfg.rank_prior > 0 ? { rankPrior: cfg.rank_prior } : {}),
+    ...(cfg.end_positions ? { endPositions: true } : {}),
   };
 }
 
