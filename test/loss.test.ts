@@ -22,6 +22,16 @@ function randomCost(rng: Rng, n: number, m: number, scale = 1): Float64Array {
   return Float64Array.from({ length: n * m }, () => scale * rng.next());
 }
 
+/** Positive marginals a (n) and b (m) of equal total. */
+function randomMarginals(rng: Rng, n: number, m: number): { a: Float64Array; b: Float64Array } {
+  const a = Float64Array.from({ length: n }, () => 0.5 + rng.next());
+  const sa = a.reduce((x, y) => x + y, 0);
+  const b = Float64Array.from({ length: m }, () => 0.5 + rng.next());
+  const sb = b.reduce((x, y) => x + y, 0);
+  b.forEach((v, j) => (b[j] = (v * sa) / sb));
+  return { a, b };
+}
+
 test('dense products (blocked, transposed, symmetric) equal the textbook triple loop', () => {
   const rng = new Rng(2);
   const naive = (A: Float64Array, B: Float64Array, r: number, s: number, t: number): Float64Array => {
@@ -65,11 +75,7 @@ test('sinkhorn: mat-vec kernel and log-sum-exp loop give the same plan (1e-12)',
   const rng = new Rng(3);
   for (const [n, m] of [[1, 1], [3, 5], [9, 4], [17, 17]] as const) {
     const C = randomCost(rng, n, m, 3);
-    const a = Float64Array.from({ length: n }, () => 0.5 + rng.next());
-    const sa = a.reduce((x, y) => x + y, 0);
-    const b = Float64Array.from({ length: m }, () => 0.5 + rng.next());
-    const sb = b.reduce((x, y) => x + y, 0);
-    b.forEach((v, j) => (b[j] = (v * sa) / sb));
+    const { a, b } = randomMarginals(rng, n, m);
     const opts = { tau: 0.1, maxIterations: 50, tolerance: 1e-300 };
     const fast = sinkhornLog(C, a, b, opts);
     const slow = sinkhornLog(C, a, b, { ...opts, forceLogSumExp: true });
@@ -84,11 +90,7 @@ test('sinkhorn: the sparse kernel (wide cost ranges) gives the log-sum-exp loop\
   for (const [n, m, tau] of [[2, 3, 0.01], [9, 4, 0.01], [17, 17, 0.005], [33, 29, 0.01], [41, 41, 0.002]] as const) {
     // Costs over [0, 10]: a range of 1000–5000 τ, past the mat-vec kernels' 350.
     const C = randomCost(rng, n, m, 10);
-    const a = Float64Array.from({ length: n }, () => 0.5 + rng.next());
-    const sa = a.reduce((x, y) => x + y, 0);
-    const b = Float64Array.from({ length: m }, () => 0.5 + rng.next());
-    const sb = b.reduce((x, y) => x + y, 0);
-    b.forEach((v, j) => (b[j] = (v * sa) / sb));
+    const { a, b } = randomMarginals(rng, n, m);
     for (const maxIterations of [1, 7, 60]) {
       const opts = { tau, maxIterations, tolerance: 1e-300 };
       const sparse = sinkhornLog(C, a, b, opts);

@@ -404,6 +404,33 @@ function iterate(pb: Problem, v0: Float64Array, a: Float64Array, maxIterations: 
   return { u, v, iterations, marginalError, us, vs, gaveUp };
 }
 
+/** The counters of a scaling-domain loop (`iterateScaling`, `iterateSparse`). */
+interface ScalingLoop {
+  iterations: number;
+  marginalError: number;
+  gaveUp: boolean;
+}
+
+/**
+ * The scaling loops' stopping rule, after a row half step's sums q (the plan's row sums are α∘q):
+ * records ‖α∘q − a‖₁ and says whether the loop ends (tolerance, cap, or `tooSlow` with giveUp);
+ * never before the first iteration; null when the error is not finite.
+ */
+function scalingDone(st: ScalingLoop, alpha: Float64Array, q: Float64Array, a: Float64Array, maxIterations: number, tolerance: number, giveUp: boolean): boolean | null {
+  if (st.iterations === 0) return false;
+  let err = 0;
+  for (let i = 0; i < a.length; i++) err += Math.abs(alpha[i]! * q[i]! - a[i]!);
+  if (!Number.isFinite(err)) return null;
+  const prev = st.marginalError;
+  st.marginalError = err;
+  if (err < tolerance || st.iterations >= maxIterations) return true;
+  if (giveUp && tooSlow(err, prev, st.iterations, maxIterations, tolerance)) {
+    st.gaveUp = true;
+    return true;
+  }
+  return false;
+}
+
 /** q = G·x for G (n×m) row-major, four rows at a time (each load of x serves four sums). */
 function matvecRows(G: Float64Array, n: number, m: number, x: Float64Array, q: Float64Array): void {
   let i = 0;
@@ -475,27 +502,16 @@ function iterateScaling(pb: Problem, v0: Float64Array, a: Float64Array, b: Float
   const alpha = take(n);
   const q = take(n);
   const r = take(m);
-  let iterations = 0;
-  let marginalError = Infinity;
-  let gaveUp = false;
+  const st: ScalingLoop = { iterations: 0, marginalError: Infinity, gaveUp: false };
   for (;;) {
     matvecRows(G, n, m, beta, q);
-    if (iterations > 0) {
-      let err = 0;
-      for (let k = 0; k < n; k++) err += Math.abs(alpha[k]! * q[k]! - a[k]!);
-      if (!Number.isFinite(err)) return null;
-      const prev = marginalError;
-      marginalError = err;
-      if (err < tolerance || iterations >= maxIterations) break;
-      if (giveUp && tooSlow(err, prev, iterations, maxIterations, tolerance)) {
-        gaveUp = true;
-        break;
-      }
-    }
+    const done = scalingDone(st, alpha, q, a, maxIterations, tolerance, giveUp);
+    if (done === null) return null;
+    if (done) break;
     for (let k = 0; k < n; k++) alpha[k] = a[k]! / q[k]!;
     matvecColumns(G, n, m, alpha, r);
     for (let j = 0; j < m; j++) beta[j] = b[j]! / r[j]!;
-    iterations++;
+    st.iterations++;
     if (!(beta[0]! > 0) || !Number.isFinite(alpha[0]!)) return null;
   }
   for (let k = 0; k < n; k++) if (!(alpha[k]! > 0 && alpha[k]! < Infinity)) return null;
@@ -505,7 +521,7 @@ function iterateScaling(pb: Problem, v0: Float64Array, a: Float64Array, b: Float
   const v = take(m);
   for (let k = 0; k < n; k++) u[k] = Math.log(alpha[k]!) - pb.lmax - vshift;
   for (let k = 0; k < m; k++) v[k] = Math.log(beta[k]!) + vshift;
-  return { u, v, iterations, marginalError, us: [], vs: [], gaveUp, scaled: { alpha, beta } };
+  return { u, v, ...st, us: [], vs: [], scaled: { alpha, beta } };
 }
 
 /**
@@ -609,9 +625,7 @@ function iterateSparse(pb: Problem, v0: Float64Array, a: Float64Array, b: Float6
   const beta = take(m).fill(1);
   const q = take(n);
   const r = take(m);
-  let iterations = 0;
-  let marginalError = Infinity;
-  let gaveUp = false;
+  const st: ScalingLoop = { iterations: 0, marginalError: Infinity, gaveUp: false };
   for (;;) {
     if (isDense) {
       matvecRows(dense, n, m, beta, q);
@@ -622,18 +636,9 @@ function iterateSparse(pb: Problem, v0: Float64Array, a: Float64Array, b: Float6
         q[i] = s;
       }
     }
-    if (iterations > 0) {
-      let err = 0;
-      for (let i = 0; i < n; i++) err += Math.abs(alpha[i]! * q[i]! - a[i]!);
-      if (!Number.isFinite(err)) return null;
-      const prev = marginalError;
-      marginalError = err;
-      if (err < tolerance || iterations >= maxIterations) break;
-      if (giveUp && tooSlow(err, prev, iterations, maxIterations, tolerance)) {
-        gaveUp = true;
-        break;
-      }
-    }
+    const done = scalingDone(st, alpha, q, a, maxIterations, tolerance, giveUp);
+    if (done === null) return null;
+    if (done) break;
     let absorb = false;
     for (let i = 0; i < n; i++) {
       const x = a[i]! / q[i]!;
@@ -654,7 +659,7 @@ function iterateSparse(pb: Problem, v0: Float64Array, a: Float64Array, b: Float6
       beta[j] = x;
       if (!(x < ABSORB_HI && x > ABSORB_LO)) absorb = true;
     }
-    iterations++;
+    st.iterations++;
     if (absorb) {
       for (let i = 0; i < n; i++) if (!(alpha[i]! > 0 && alpha[i]! < Infinity)) return null;
       for (let j = 0; j < m; j++) if (!(beta[j]! > 0 && beta[j]! < Infinity)) return null;
@@ -669,7 +674,7 @@ function iterateSparse(pb: Problem, v0: Float64Array, a: Float64Array, b: Float6
   for (let j = 0; j < m; j++) v[j] += Math.log(beta[j]!);
   for (let i = 0; i < n; i++) if (!Number.isFinite(u[i]!)) return null;
   for (let j = 0; j < m; j++) if (!Number.isFinite(v[j]!)) return null;
-  return { u, v, iterations, marginalError, us: [], vs: [], gaveUp, sparse: true };
+  return { u, v, ...st, us: [], vs: [], sparse: true };
 }
 
 /** Sinkhorn iterations from v0 on whichever kernel the problem has: scaling domain, sparse, or log domain. */
