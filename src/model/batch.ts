@@ -38,17 +38,17 @@ export function encodeBatch(graphs: readonly Graph[], index: Map<string, number>
   for (let b = 0; b < B; b++) {
     const g = indexed[b]!;
     const nodes = graphs[b]!.nodes;
+    // The text's last grapheme, from which end positions count.
+    let last = -1;
+    for (const n of nodes) if (n.position !== undefined && n.position > last) last = n.position;
     g.labels.forEach((l, i) => {
       labels[b * N + i] = index.get(l) ?? 0;
       const p = nodes[i]!.position;
-      positions[b * N + i] = p !== undefined && p >= 0 ? Math.min(p, maxPositions - 1) : maxPositions;
+      if (p !== undefined && p >= 0) {
+        positions[b * N + i] = Math.min(p, maxPositions - 1);
+        endPositions[b * N + i] = Math.min(last - p, maxPositions - 1);
+      }
       mask[b * N + i] = 1;
-    });
-    let last = -1;
-    for (const n of nodes) if (n.position !== undefined && n.position > last) last = n.position;
-    nodes.forEach((n, i) => {
-      const p = n.position;
-      if (p !== undefined && p >= 0) endPositions[b * N + i] = Math.min(last - p, maxPositions - 1);
     });
     degree.fill(0);
     const base = b * N * D * N;
