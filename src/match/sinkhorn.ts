@@ -579,6 +579,24 @@ function sparseKernel(L: Float64Array, n: number, m: number, u: Float64Array, v:
  */
 const DENSE_ABOVE = 0.25;
 
+/** q = K̃·x for the CSR kernel (n rows). */
+function csrRows(start: Int32Array, col: Int32Array, val: Float64Array, n: number, x: Float64Array, q: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = start[i]!; k < start[i + 1]!; k++) s += val[k]! * x[col[k]!]!;
+    q[i] = s;
+  }
+}
+
+/** r = K̃ᵀ·x for the CSR kernel (n rows, m columns), accumulated row by row. */
+function csrColumns(start: Int32Array, col: Int32Array, val: Float64Array, n: number, m: number, x: Float64Array, r: Float64Array): void {
+  r.fill(0, 0, m);
+  for (let i = 0; i < n; i++) {
+    const xi = x[i]!;
+    for (let k = start[i]!; k < start[i + 1]!; k++) r[col[k]!] += val[k]! * xi;
+  }
+}
+
 /** The CSR kernel scattered into a dense n×m matrix `out` (zeros where truncated). */
 function densify(n: number, m: number, start: Int32Array, col: Int32Array, val: Float64Array, out: Float64Array): void {
   out.fill(0, 0, n * m);
@@ -612,12 +630,13 @@ function iterateSparse(pb: Problem, v0: Float64Array, a: Float64Array, b: Float6
   const start = new Int32Array(n + 1);
   const col = new Int32Array(n * m);
   const val = take(n * m);
-  const dense = take(n * m);
+  // The dense copy is taken only when a kernel needs it: most final plans' kernels stay sparse.
+  let dense: Float64Array | null = null;
   let isDense = false;
   const build = (): boolean => {
     if (!sparseKernel(L, n, m, u, v, rowMax, colMax, start, col, val)) return false;
     isDense = start[n]! > DENSE_ABOVE * n * m;
-    if (isDense) densify(n, m, start, col, val, dense);
+    if (isDense) densify(n, m, start, col, val, (dense ??= take(n * m)));
     return true;
   };
   if (!build()) return null;
@@ -627,15 +646,8 @@ function iterateSparse(pb: Problem, v0: Float64Array, a: Float64Array, b: Float6
   const r = take(m);
   const st: ScalingLoop = { iterations: 0, marginalError: Infinity, gaveUp: false };
   for (;;) {
-    if (isDense) {
-      matvecRows(dense, n, m, beta, q);
-    } else {
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let k = start[i]!; k < start[i + 1]!; k++) s += val[k]! * beta[col[k]!]!;
-        q[i] = s;
-      }
-    }
+    if (isDense) matvecRows(dense!, n, m, beta, q);
+    else csrRows(start, col, val, n, beta, q);
     const done = scalingDone(st, alpha, q, a, maxIterations, tolerance, giveUp);
     if (done === null) return null;
     if (done) break;
@@ -645,15 +657,8 @@ function iterateSparse(pb: Problem, v0: Float64Array, a: Float64Array, b: Float6
       alpha[i] = x;
       if (!(x < ABSORB_HI && x > ABSORB_LO)) absorb = true;
     }
-    if (isDense) {
-      matvecColumns(dense, n, m, alpha, r);
-    } else {
-      r.fill(0, 0, m);
-      for (let i = 0; i < n; i++) {
-        const ai = alpha[i]!;
-        for (let k = start[i]!; k < start[i + 1]!; k++) r[col[k]!] += val[k]! * ai;
-      }
-    }
+    if (isDense) matvecColumns(dense!, n, m, alpha, r);
+    else csrColumns(start, col, val, n, m, alpha, r);
     for (let j = 0; j < m; j++) {
       const x = b[j]! / r[j]!;
       beta[j] = x;
