@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { chainGraph } from '../src/graph/text.js';
 import { resolveLossConfig } from '../src/loss/config.js';
 import { alphabetIndex, targetFromGraph } from '../src/loss/softGraph.js';
-import { GraphModel, encodeBatch, trainStep, AdamW, type ModelSpec } from '../src/model/index.js';
+import { GraphModel, encodeBatch, forwardGraph, trainStep, AdamW, type DropoutSites, type ModelSpec } from '../src/model/index.js';
 import { batchLoss, emptySums } from '../src/loss/batch.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -153,6 +153,37 @@ test('dropout: training steps drop with masks drawn from the step seed (gradient
     const k = Array.from(g.keys()).sort((x, y) => Math.abs(g[y]!) - Math.abs(g[x]!))[0]!;
     const original = param.data[k]!;
     // A small step: a dropped mask puts ReLU kinks near the weights (at 1e-2 the differences bend by 4%).
+    const h = 3e-3;
+    param.data[k] = original + h;
+    const up = await loss(11);
+    param.data[k] = original - h;
+    const down = await loss(11);
+    param.data[k] = original;
+    const fd = (up - down) / (2 * h);
+    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `${name}[${k}]: backward ${g[k]} vs finite difference ${fd}`);
+  }
+  await Promise.all([plain.dispose(), dropped.dispose()]);
+});
+
+test('dropout sites: `transforms` masks only the message-passing and feed-forward branches, its gradient is exact for its masks, and predictions are the same', async () => {
+  const masked = (sites: DropoutSites): string[] => forwardGraph(SPEC, { dropout: true, dropoutSites: sites }).dropoutMasks.map((m) => m.name);
+  const layers = SPEC.encoderLayers + 1 + SPEC.decoderLayers;
+  // all: the embeddings, each message-passing layer, the encoder's attention and feed-forward, and three branches per decoder layer.
+  assert.equal(masked('all').length, 1 + SPEC.encoderLayers + 2 + 3 * SPEC.decoderLayers);
+  assert.equal(masked('transforms').length, layers);
+  const { model: plain, batch, targets } = setup();
+  const dropped = new GraphModel(SPEC, 3, { dropout: 0.3, dropoutSites: 'transforms' });
+  const cfg = resolveLossConfig({ loss_mode: 'cross-entropy' });
+  const [a, b] = [await plain.forward(batch), await dropped.forward(batch)];
+  for (let i = 0; i < a.length; i++) for (let k = 0; k < a[i]!.labels.length; k++) assert.ok(Math.abs(b[i]!.labels[k]! - a[i]!.labels[k]!) < 1e-6);
+  const loss = async (seed: number): Promise<number> => (await dropped.gradients(batch, batchLoss(targets, cfg, emptySums()), seed)).value;
+  assert.notEqual(await loss(11), (await plain.gradients(batch, batchLoss(targets, cfg, emptySums()))).value);
+  const { grads } = await dropped.gradients(batch, batchLoss(targets, cfg, emptySums()), 11);
+  for (const name of ['embed.labels', 'dec0.cross.Wo', 'dec0.ffn.W1']) {
+    const param = dropped.params.get(name)!;
+    const g = grads[name]!;
+    const k = Array.from(g.keys()).sort((x, y) => Math.abs(g[y]!) - Math.abs(g[x]!))[0]!;
+    const original = param.data[k]!;
     const h = 3e-3;
     param.data[k] = original + h;
     const up = await loss(11);

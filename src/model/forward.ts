@@ -48,6 +48,13 @@ export interface ForwardGraph {
   dropoutMasks: Array<{ name: string; rows: 'N' | number }>;
 }
 
+/**
+ * Where a training step's dropout applies: `all`, the embeddings and every residual branch;
+ * `transforms`, only the message-passing and feed-forward branches.
+ */
+export const DROPOUT_SITES = ['all', 'transforms'] as const;
+export type DropoutSites = (typeof DROPOUT_SITES)[number];
+
 /** Names of the forward graph's data inputs (the input encoding of the README's "ONNX export"). */
 export const INPUT_NAMES = { labels: 'node_labels', positions: 'node_positions', endPositions: 'node_end_positions', mask: 'node_mask', adjacency: 'adjacency' } as const;
 
@@ -140,9 +147,10 @@ function copies(spec: ModelSpec): boolean {
  * slots and a feed-forward block; heads for existence (sigmoid), label (softmax), rank (softmax
  * over K) and one bilinear edge matrix per output edge type (sigmoid, zero diagonal), with edgeCopy
  * plus a weighted copy of the input's edges among the slots' seed nodes. Built with `dropout`, the
- * embeddings and every residual branch are multiplied by a mask the caller feeds (training only).
+ * residual branches `dropoutSites` names (default `all`: every one, and the embeddings) are
+ * multiplied by a mask the caller feeds (training only).
  */
-export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean } = {}): ForwardGraph {
+export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; dropoutSites?: DropoutSites } = {}): ForwardGraph {
   const g = new OnnxGraph();
   const { d, K, heads } = spec;
   const D = 2 * spec.inputTypes.length;
@@ -187,11 +195,14 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean } = {
     dropoutMasks.push({ name: mask.name, rows });
     return op.mul(g, x, mask);
   };
+  // The embeddings and the attention outputs carry the sums a slot counts with (how many inputs
+  // precede a letter, for sort): `transforms` leaves them whole (docs/experiments.md §26).
+  const dropMixing = (x: Value, rows: 'N' | number): Value => ((options.dropoutSites ?? 'all') === 'all' ? drop(x, rows) : x);
   const feedForward = (x: Value, name: string): Value => op.add(g, linear(op.relu(g, op.add(g, linear(x, `${name}.W1`), p(`${name}.b1`))), `${name}.W2`), p(`${name}.b2`));
 
   let embedded = op.add(g, op.gather(g, p('embed.labels'), labelsIn), op.gather(g, p('embed.positions'), positionsIn));
   if (endPositionsIn) embedded = op.add(g, embedded, op.gather(g, p('embed.endPositions'), endPositionsIn));
-  let x = drop(embedded, 'N');
+  let x = dropMixing(embedded, 'N');
   for (let l = 0; l < spec.encoderLayers; l++) {
     let pre = op.add(g, linear(x, `enc${l}.Wself`), p(`enc${l}.bias`));
     if (adjacency) {
@@ -202,7 +213,7 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean } = {
     }
     x = op.mul(g, norm(op.add(g, x, drop(op.relu(g, pre), 'N')), `enc${l}.norm`), mask3);
   }
-  x = norm(op.add(g, x, drop(attention(x, null, padding, 'enc.attn'), 'N')), 'enc.attn.norm');
+  x = norm(op.add(g, x, dropMixing(attention(x, null, padding, 'enc.attn'), 'N')), 'enc.attn.norm');
   x = op.mul(g, norm(op.add(g, x, drop(feedForward(x, 'enc.ffn'), 'N')), 'enc.ffn.norm'), mask3);
   // Slot k starts from a learned query plus the encoding of input node k (zero past the input):
   // slots begin distinct and tied to input nodes. A permutation-invariant loss cannot break the
@@ -210,8 +221,8 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean } = {
   // loss drove every existence to zero on reverse (measured); seeded, it trains.
   let z = op.add(g, op.takeRows(g, x, K), p('dec.slots'));
   for (let l = 0; l < spec.decoderLayers; l++) {
-    z = norm(op.add(g, z, drop(attention(z, x, padding, `dec${l}.cross`), K)), `dec${l}.cross.norm`);
-    z = norm(op.add(g, z, drop(attention(z, null, null, `dec${l}.self`), K)), `dec${l}.self.norm`);
+    z = norm(op.add(g, z, dropMixing(attention(z, x, padding, `dec${l}.cross`), K)), `dec${l}.cross.norm`);
+    z = norm(op.add(g, z, dropMixing(attention(z, null, null, `dec${l}.self`), K)), `dec${l}.self.norm`);
     z = norm(op.add(g, z, drop(feedForward(z, `dec${l}.ffn`), K)), `dec${l}.ffn.norm`);
   }
   const exist = op.named(g, op.reshape(g, op.sigmoid(g, op.add(g, linear(z, 'head.Wexist'), p('head.bexist'))), [0, K], ['B', K]), 'exist');

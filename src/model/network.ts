@@ -3,7 +3,7 @@ import type { SoftGraph, SoftGraphGradients } from '../loss/softGraph.js';
 import { alphabetIndex } from '../loss/softGraph.js';
 import { Rng } from '../util/rng.js';
 import { encodeBatch, type EncodedBatch } from './batch.js';
-import { forwardGraph, INPUT_NAMES, parameterShapes, type ForwardGraph, type ModelSpec } from './forward.js';
+import { forwardGraph, INPUT_NAMES, parameterShapes, type DropoutSites, type ForwardGraph, type ModelSpec } from './forward.js';
 import { backwardGraph } from './onnx/ops.js';
 import { resolveShape, type Value } from './onnx/graph.js';
 import { defaultThreads, EngineSession, type Feed } from './runtime.js';
@@ -45,6 +45,8 @@ export interface EngineOptions {
   threads?: number;
   /** Dropout probability of training steps (default 0); predictions never drop. */
   dropout?: number;
+  /** Where that dropout applies (default `all`; `DROPOUT_SITES`). */
+  dropoutSites?: DropoutSites;
 }
 
 /** Backward graphs kept compiled at once (one per batch size and padded node count). */
@@ -88,7 +90,7 @@ export class GraphModel {
       else data.fill(p.init.fill);
       this.params.set(p.name, { shape: p.shape, data });
     }
-    this.net = forwardGraph(spec, { dropout: this.dropout > 0 });
+    this.net = forwardGraph(spec, { dropout: this.dropout > 0, dropoutSites: options.dropoutSites ?? 'all' });
     this.inference = this.dropout > 0 ? forwardGraph(spec) : this.net;
     // Which intermediates the backward reads does not depend on the sizes: any binding tells.
     this.saved = backwardGraph(this.net.graph, this.seeds(), this.net.params, { B: 1, N: 1 }).saved;

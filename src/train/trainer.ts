@@ -210,7 +210,7 @@ class TrainingRun {
       const unknown = data.stages.flatMap((s) => [...s.train, ...s.val]).flatMap((e) => e.target.nodes).find((n) => !index.has(n.label));
       if (unknown) throw new UserError(`the data has label ${JSON.stringify(unknown.label)} that the checkpoint's alphabet lacks; it was trained on other data`);
     }
-    const model = new GraphModel(spec, cfg.seed, { threads: cfg.threads, dropout: cfg.dropout });
+    const model = new GraphModel(spec, cfg.seed, { threads: cfg.threads, dropout: cfg.dropout, dropoutSites: cfg.dropout_sites });
     const optimizer = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.adam_epsilon, weightDecay: cfg.weight_decay });
     if (resume) {
       model.importWeights(resume.weights);
