@@ -132,6 +132,25 @@ test('rankPrior: an untrained model\'s slot k prefers rank k (the input order it
   assert.ok(without.some((ranks) => ranks.some((r, k) => r !== k)), 'without the prior every slot already preferred its own rank: the test shows nothing');
 });
 
+/** Each named parameter's largest gradient entry against central differences of `loss` (the same masks every call). */
+async function assertMaskedGradient(model: GraphModel, grads: Record<string, Float32Array>, names: readonly string[], loss: () => Promise<number>): Promise<void> {
+  for (const name of names) {
+    const param = model.params.get(name)!;
+    const g = grads[name]!;
+    const k = Array.from(g.keys()).sort((x, y) => Math.abs(g[y]!) - Math.abs(g[x]!))[0]!;
+    const original = param.data[k]!;
+    // A small step: a dropped mask puts ReLU kinks near the weights (at 1e-2 the differences bend by 4%).
+    const h = 3e-3;
+    param.data[k] = original + h;
+    const up = await loss();
+    param.data[k] = original - h;
+    const down = await loss();
+    param.data[k] = original;
+    const fd = (up - down) / (2 * h);
+    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `${name}[${k}]: backward ${g[k]} vs finite difference ${fd}`);
+  }
+}
+
 test('dropout: training steps drop with masks drawn from the step seed (gradient exact for that mask), predictions never drop', async () => {
   const { model: plain, batch, targets } = setup();
   const dropped = new GraphModel(SPEC, 3, { dropout: 0.3 });
@@ -147,21 +166,7 @@ test('dropout: training steps drop with masks drawn from the step seed (gradient
   assert.notEqual(await loss(11), clean);
   // The backward graph sees the same masks as the forward: central differences at a fixed seed agree.
   const { grads } = await dropped.gradients(batch, batchLoss(targets, cfg, emptySums()), 11);
-  for (const name of ['embed.labels', 'embed.positions', 'dec0.ffn.W1', 'head.Wlabel']) {
-    const param = dropped.params.get(name)!;
-    const g = grads[name]!;
-    const k = Array.from(g.keys()).sort((x, y) => Math.abs(g[y]!) - Math.abs(g[x]!))[0]!;
-    const original = param.data[k]!;
-    // A small step: a dropped mask puts ReLU kinks near the weights (at 1e-2 the differences bend by 4%).
-    const h = 3e-3;
-    param.data[k] = original + h;
-    const up = await loss(11);
-    param.data[k] = original - h;
-    const down = await loss(11);
-    param.data[k] = original;
-    const fd = (up - down) / (2 * h);
-    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `${name}[${k}]: backward ${g[k]} vs finite difference ${fd}`);
-  }
+  await assertMaskedGradient(dropped, grads, ['embed.labels', 'embed.positions', 'dec0.ffn.W1', 'head.Wlabel'], () => loss(11));
   await Promise.all([plain.dispose(), dropped.dispose()]);
 });
 
@@ -179,20 +184,7 @@ test('dropout sites: `transforms` masks only the message-passing and feed-forwar
   const loss = async (seed: number): Promise<number> => (await dropped.gradients(batch, batchLoss(targets, cfg, emptySums()), seed)).value;
   assert.notEqual(await loss(11), (await plain.gradients(batch, batchLoss(targets, cfg, emptySums()))).value);
   const { grads } = await dropped.gradients(batch, batchLoss(targets, cfg, emptySums()), 11);
-  for (const name of ['embed.labels', 'dec0.cross.Wo', 'dec0.ffn.W1']) {
-    const param = dropped.params.get(name)!;
-    const g = grads[name]!;
-    const k = Array.from(g.keys()).sort((x, y) => Math.abs(g[y]!) - Math.abs(g[x]!))[0]!;
-    const original = param.data[k]!;
-    const h = 3e-3;
-    param.data[k] = original + h;
-    const up = await loss(11);
-    param.data[k] = original - h;
-    const down = await loss(11);
-    param.data[k] = original;
-    const fd = (up - down) / (2 * h);
-    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `${name}[${k}]: backward ${g[k]} vs finite difference ${fd}`);
-  }
+  await assertMaskedGradient(dropped, grads, ['embed.labels', 'dec0.cross.Wo', 'dec0.ffn.W1'], () => loss(11));
   await Promise.all([plain.dispose(), dropped.dispose()]);
 });
 
