@@ -45,7 +45,7 @@ export interface EngineOptions {
   threads?: number;
   /** Dropout probability of training steps (default 0); predictions never drop. */
   dropout?: number;
-  /** Where that dropout applies (default `all`; `DROPOUT_SITES`). */
+  /** Where that dropout applies (`DROPOUT_SITES`; forwardGraph's default `all` when absent). */
   dropoutSites?: DropoutSites;
 }
 
@@ -90,7 +90,7 @@ export class GraphModel {
       else data.fill(p.init.fill);
       this.params.set(p.name, { shape: p.shape, data });
     }
-    this.net = forwardGraph(spec, { dropout: this.dropout > 0, dropoutSites: options.dropoutSites ?? 'all' });
+    this.net = forwardGraph(spec, { dropout: this.dropout > 0, dropoutSites: options.dropoutSites });
     this.inference = this.dropout > 0 ? forwardGraph(spec) : this.net;
     // Which intermediates the backward reads does not depend on the sizes: any binding tells.
     this.saved = backwardGraph(this.net.graph, this.seeds(), this.net.params, { B: 1, N: 1 }).saved;
