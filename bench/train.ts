@@ -41,13 +41,13 @@ if (process.argv[2] === '--child') {
 
 const epochs = arg('--epochs', '3');
 // Both sides drop as a default run does.
-const dropout = resolveTrainConfig({}).dropout;
+const { dropout, dropout_sites: dropoutSites } = resolveTrainConfig({});
 const size = arg('--train-size', '1024');
 const self = fileURLToPath(import.meta.url);
 const torch = torchVersion();
 console.log(`bench/train: reverse task, ${size} training examples × ${epochs} epochs, batch 32, one process per run`);
 console.log('examples/s is the training loop alone (validation and monitors excluded); peak RSS of the whole process');
-console.log(torch ? `reference: PyTorch ${torch} twin (same layers and parameter count, float32, cross-entropy, AdamW, dropout ${dropout} as grapheme's), same invocation\n` : 'reference: PyTorch not available (apt-get install python3-torch): twin rows empty\n');
+console.log(torch ? `reference: PyTorch ${torch} twin (same layers and parameter count, float32, cross-entropy, AdamW, dropout ${dropout} on the ${dropoutSites === 'all' ? 'embeddings and every residual branch' : 'message-passing and feed-forward branches'}, as grapheme's), same invocation\n` : 'reference: PyTorch not available (apt-get install python3-torch): twin rows empty\n');
 console.log('| model | run | parameters | examples/s | peak RSS MB | final train loss |');
 console.log('|---|---|---|---|---|---|');
 for (const m of BENCH_MODELS) {
@@ -68,7 +68,7 @@ for (const m of BENCH_MODELS) {
   }
   if (!torch) continue;
   for (const threads of [1, 2]) {
-    const o = runTwin(m.d, m.max, threads, dropout);
+    const o = runTwin(m.d, m.max, threads, dropout, 1, dropoutSites);
     const run = `PyTorch twin, ${threads} thread${threads > 1 ? 's' : ''}`;
     console.log('error' in o ? `| ${m.name} | ${run} | failed: ${o.error} | | | |` : `| ${m.name} | ${run} | ${o.parameters} | ${o.examplesPerSecond.toFixed(0)} | | |`);
   }

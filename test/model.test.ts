@@ -153,7 +153,7 @@ async function assertMaskedGradient(model: GraphModel, grads: Record<string, Flo
 
 test('dropout: training steps drop with masks drawn from the step seed (gradient exact for that mask), predictions never drop', async () => {
   const { model: plain, batch, targets } = setup();
-  const dropped = new GraphModel(SPEC, 3, { dropout: 0.3 });
+  const dropped = new GraphModel(SPEC, 3, { dropout: 0.3, dropoutSites: 'all' });
   const cfg = resolveLossConfig({ loss_mode: 'cross-entropy' });
   // Same seed, same weights: the prediction graph is the one without masks.
   const [a, b] = [await plain.forward(batch), await dropped.forward(batch)];

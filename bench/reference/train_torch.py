@@ -4,9 +4,11 @@ position-aligned cross-entropy on padded batches of the same sizes. Prints one J
 {"parameters", "examplesPerSecond", "threads"}. Data is random: the cost of a step does not
 depend on which letters a batch holds.
 
-usage: train_torch.py D K N V BATCH STEPS THREADS [DROPOUT] [EDGE_TYPES]
-(DROPOUT, default 0: inverted dropout where grapheme drops, on the embeddings and every residual branch;
-EDGE_TYPES, default 2: predicted edge types, 1 for chain targets (sequential), 2 with word cliques)"""
+usage: train_torch.py D K N V BATCH STEPS THREADS [DROPOUT] [EDGE_TYPES] [SITES]
+(DROPOUT, default 0: inverted dropout where grapheme drops;
+EDGE_TYPES, default 2: predicted edge types, 1 for chain targets (sequential), 2 with word cliques;
+SITES, default all: grapheme's dropout_sites, all (the embeddings and every residual branch) or
+transforms (the message-passing and feed-forward branches))"""
 import json
 import math
 import sys
@@ -18,10 +20,18 @@ import torch.nn.functional as F
 d, K, N, V, B, steps, threads = (int(x) for x in sys.argv[1:8])
 p_drop = float(sys.argv[8]) if len(sys.argv) > 8 else 0.0
 E = int(sys.argv[9]) if len(sys.argv) > 9 else 2  # predicted edge types
+sites = sys.argv[10] if len(sys.argv) > 10 else 'all'
+if sites not in ('all', 'transforms'):
+    sys.exit(f'train_torch.py: SITES must be all or transforms, got {sites!r}')
 
 
 def drop(x):
     return F.dropout(x, p_drop, training=True) if p_drop > 0 else x
+
+
+def drop_mixing(x):
+    """Dropout on the embeddings and attention outputs, which `transforms` leaves whole."""
+    return drop(x) if sites == 'all' else x
 
 
 torch.set_num_threads(threads)
@@ -94,18 +104,18 @@ class Twin(torch.nn.Module):
 
     def forward(self, labels, positions, mask, adjacency):
         b = labels.shape[0]
-        x = drop(self.labels[labels] + self.positions[positions])
+        x = drop_mixing(self.labels[labels] + self.positions[positions])
         for l in range(enc_layers):
             pre = self.enc_self[l](x) + self.enc_bias[l]
             H = (x @ self.enc_msg[l]).view(b, N, D, d).transpose(1, 2).reshape(b, D * N, d)
             pre = pre + adjacency @ H
             x = self.enc_norm[l](x + drop(F.relu(pre))) * mask[..., None]
-        x = self.enc_attn.norm(x + drop(self.enc_attn(x, x, mask)))
+        x = self.enc_attn.norm(x + drop_mixing(self.enc_attn(x, x, mask)))
         x = self.enc_ffn.norm(x + drop(self.enc_ffn(x))) * mask[..., None]
         z = (x[:, :K] if N >= K else F.pad(x, (0, 0, 0, K - N))) + self.slots
         for l in range(dec_layers):
-            z = self.cross[l].norm(z + drop(self.cross[l](z, x, mask)))
-            z = self.self_attn[l].norm(z + drop(self.self_attn[l](z, z, None)))
+            z = self.cross[l].norm(z + drop_mixing(self.cross[l](z, x, mask)))
+            z = self.self_attn[l].norm(z + drop_mixing(self.self_attn[l](z, z, None)))
             z = self.ffn[l].norm(z + drop(self.ffn[l](z)))
         exist = torch.sigmoid(self.exist(z)).squeeze(-1)
         label_logits = self.label(z)

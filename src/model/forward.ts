@@ -147,7 +147,8 @@ function copies(spec: ModelSpec): boolean {
  * slots and a feed-forward block; heads for existence (sigmoid), label (softmax), rank (softmax
  * over K) and one bilinear edge matrix per output edge type (sigmoid, zero diagonal), with edgeCopy
  * plus a weighted copy of the input's edges among the slots' seed nodes. Built with `dropout`, the
- * residual branches `dropoutSites` names (default `all`: every one, and the embeddings) are
+ * residual branches `dropoutSites` names (default `transforms`: the message-passing and
+ * feed-forward branches; `all`: every one, and the embeddings) are
  * multiplied by a mask the caller feeds (training only).
  */
 export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; dropoutSites?: DropoutSites } = {}): ForwardGraph {
@@ -197,7 +198,7 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; drop
   };
   // The embeddings and the attention outputs carry the sums a slot counts with (how many inputs
   // precede a letter, for sort): `transforms` leaves them whole (docs/experiments.md §26).
-  const dropMixing = (x: Value, rows: 'N' | number): Value => ((options.dropoutSites ?? 'all') === 'all' ? drop(x, rows) : x);
+  const dropMixing = (x: Value, rows: 'N' | number): Value => ((options.dropoutSites ?? 'transforms') === 'all' ? drop(x, rows) : x);
   const feedForward = (x: Value, name: string): Value => op.add(g, linear(op.relu(g, op.add(g, linear(x, `${name}.W1`), p(`${name}.b1`))), `${name}.W2`), p(`${name}.b2`));
 
   let embedded = op.add(g, op.gather(g, p('embed.labels'), labelsIn), op.gather(g, p('embed.positions'), positionsIn));

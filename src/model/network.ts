@@ -45,7 +45,7 @@ export interface EngineOptions {
   threads?: number;
   /** Dropout probability of training steps (default 0); predictions never drop. */
   dropout?: number;
-  /** Where that dropout applies (`DROPOUT_SITES`; forwardGraph's default `all` when absent). */
+  /** Where that dropout applies (`DROPOUT_SITES`; forwardGraph's default `transforms` when absent). */
   dropoutSites?: DropoutSites;
 }
 
