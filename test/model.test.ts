@@ -151,9 +151,14 @@ async function assertMaskedGradient(model: GraphModel, grads: Record<string, Flo
   }
 }
 
-test('dropout: training steps drop with masks drawn from the step seed (gradient exact for that mask), predictions never drop', async () => {
+/**
+ * A model with dropout 0.3 at `sites` beside the same weights without it (the same seed): asserts
+ * both predict the same, then gives the cross-entropy loss at a step seed, the loss without
+ * dropout, the gradients at step seed 11, and what disposes both models.
+ */
+async function droppedBesidePlain(sites: DropoutSites) {
   const { model: plain, batch, targets } = setup();
-  const dropped = new GraphModel(SPEC, 3, { dropout: 0.3, dropoutSites: 'all' });
+  const dropped = new GraphModel(SPEC, 3, { dropout: 0.3, dropoutSites: sites });
   const cfg = resolveLossConfig({ loss_mode: 'cross-entropy' });
   // Same seed, same weights: the prediction graph is the one without masks.
   const [a, b] = [await plain.forward(batch), await dropped.forward(batch)];
@@ -161,13 +166,18 @@ test('dropout: training steps drop with masks drawn from the step seed (gradient
   for (let i = 0; i < a.length; i++) for (let k = 0; k < a[i]!.labels.length; k++) assert.ok(Math.abs(b[i]!.labels[k]! - a[i]!.labels[k]!) < 1e-6);
   const loss = async (seed: number): Promise<number> => (await dropped.gradients(batch, batchLoss(targets, cfg, emptySums()), seed)).value;
   const clean = (await plain.gradients(batch, batchLoss(targets, cfg, emptySums()))).value;
+  const { grads } = await dropped.gradients(batch, batchLoss(targets, cfg, emptySums()), 11);
+  return { dropped, loss, clean, grads, dispose: () => Promise.all([plain.dispose(), dropped.dispose()]) };
+}
+
+test('dropout: training steps drop with masks drawn from the step seed (gradient exact for that mask), predictions never drop', async () => {
+  const { dropped, loss, clean, grads, dispose } = await droppedBesidePlain('all');
   assert.equal(await loss(11), await loss(11));
   assert.notEqual(await loss(11), await loss(12));
   assert.notEqual(await loss(11), clean);
   // The backward graph sees the same masks as the forward: central differences at a fixed seed agree.
-  const { grads } = await dropped.gradients(batch, batchLoss(targets, cfg, emptySums()), 11);
   await assertMaskedGradient(dropped, grads, ['embed.labels', 'embed.positions', 'dec0.ffn.W1', 'head.Wlabel'], () => loss(11));
-  await Promise.all([plain.dispose(), dropped.dispose()]);
+  await dispose();
 });
 
 test('dropout sites: `transforms` masks only the message-passing and feed-forward branches, its gradient is exact for its masks, and predictions are the same', async () => {
@@ -176,16 +186,10 @@ test('dropout sites: `transforms` masks only the message-passing and feed-forwar
   assert.equal(masked('all').length, 1 + SPEC.encoderLayers + 2 + 3 * SPEC.decoderLayers);
   // transforms: each message-passing layer, the encoder's feed-forward and each decoder layer's feed-forward.
   assert.equal(masked('transforms').length, SPEC.encoderLayers + 1 + SPEC.decoderLayers);
-  const { model: plain, batch, targets } = setup();
-  const dropped = new GraphModel(SPEC, 3, { dropout: 0.3, dropoutSites: 'transforms' });
-  const cfg = resolveLossConfig({ loss_mode: 'cross-entropy' });
-  const [a, b] = [await plain.forward(batch), await dropped.forward(batch)];
-  for (let i = 0; i < a.length; i++) for (let k = 0; k < a[i]!.labels.length; k++) assert.ok(Math.abs(b[i]!.labels[k]! - a[i]!.labels[k]!) < 1e-6);
-  const loss = async (seed: number): Promise<number> => (await dropped.gradients(batch, batchLoss(targets, cfg, emptySums()), seed)).value;
-  assert.notEqual(await loss(11), (await plain.gradients(batch, batchLoss(targets, cfg, emptySums()))).value);
-  const { grads } = await dropped.gradients(batch, batchLoss(targets, cfg, emptySums()), 11);
+  const { dropped, loss, clean, grads, dispose } = await droppedBesidePlain('transforms');
+  assert.notEqual(await loss(11), clean);
   await assertMaskedGradient(dropped, grads, ['embed.labels', 'dec0.cross.Wo', 'dec0.ffn.W1'], () => loss(11));
-  await Promise.all([plain.dispose(), dropped.dispose()]);
+  await dispose();
 });
 
 test("dropout masks come from the run's own stream: fillWhereBelow equals next() draw by draw, and leaves the same state", () => {

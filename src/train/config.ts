@@ -34,8 +34,7 @@ export const trainKeysSchema = z.object({
   edge_copy: z.boolean().default(true).describe("edge heads also read the input's edges between the nodes the slots are seeded from (one weight per input edge type and direction)"),
   dropout: z.number().min(0).max(0.9).default(0.1).describe('probability of zeroing each entry at the dropout sites (dropout_sites) in a training step (inverted dropout; predictions never drop)'),
   // `transforms` keeps the counts sort needs (sort at 24-32, 3 seeds: 0.712 → 0.865 structural,
-  // 0.788 → 0.880 cross-entropy) and pronunciations within their seeds' spread (docs/experiments.md §26).
-  // `all` stays the default until every Results table is measured with `transforms`.
+  // 0.788 → 0.880 cross-entropy) and cost no Results table more than its spread (docs/experiments.md §26–27).
   dropout_sites: z.enum(DROPOUT_SITES).default('transforms').describe('where dropout applies: all (the embeddings and every residual branch) | transforms (only the message-passing and feed-forward branches; the embeddings and attention outputs, which slots count with, stay whole)'),
   epochs: z.number().int().min(1).max(100_000).default(15).describe('training epochs'),
   batch_size: z.number().int().min(1).max(4096).default(32).describe('examples per optimiser step'),
