@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chainGraph } from '../src/graph/text.js';
 import { resolveLossConfig } from '../src/loss/config.js';
-import { alphabetIndex, targetFromGraph } from '../src/loss/softGraph.js';
+import { alphabetIndex, targetFromGraph, zeroGradients, type SoftGraph } from '../src/loss/softGraph.js';
 import { GraphModel, encodeBatch, forwardGraph, trainStep, AdamW, type DropoutSites, type ModelSpec } from '../src/model/index.js';
 import { batchLoss, emptySums } from '../src/loss/batch.js';
 import { Rng } from '../src/util/rng.js';
@@ -57,23 +57,20 @@ test("the loss's gradient through the model (forward and backward graphs on onnx
   await model.dispose();
 });
 
-test('endPositions: each input node embeds its position from the end of its text (last grapheme 0, padding none), trained with the gradient finite differences give', async () => {
-  const spec: ModelSpec = { ...SPEC, endPositions: true };
+/** The model of `spec` on "abc" and "ca": the largest three entries of `name`'s gradient (cross-entropy) match central differences; returns the gradient. */
+async function embeddingGradient(spec: ModelSpec, name: string): Promise<Float32Array> {
   const index = alphabetIndex(spec.alphabet);
   const batch = encodeBatch([chainGraph('abc'), chainGraph('ca')], index, spec.inputTypes, spec.maxPositions);
-  // Two texts padded to 3 nodes: "abc" counts 2, 1, 0; "ca" 1, 0 and the padding has none (8).
-  assert.deepEqual([...batch.endPositions], [2, 1, 0, 1, 0, 8]);
-  assert.equal(new GraphModel(SPEC, 3).params.has('embed.endPositions'), false);
   const model = new GraphModel(spec, 3);
   const targets = [targetFromGraph(chainGraph('cba'), index), targetFromGraph(chainGraph('ac'), index)];
   const cfg = resolveLossConfig({ loss_mode: 'cross-entropy' });
   const value = async (): Promise<number> => (await model.gradients(batch, batchLoss(targets, cfg, emptySums()))).value;
   const { grads } = await model.gradients(batch, batchLoss(targets, cfg, emptySums()));
-  const param = model.params.get('embed.endPositions')!;
-  const g = grads['embed.endPositions']!;
+  const param = model.params.get(name)!;
+  const g = grads[name]!;
   const original = param.data.slice();
   const top = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!)).slice(0, 3);
-  assert.ok(Math.abs(g[top[0]!]!) > 1e-4, 'the end-position embedding gets no gradient');
+  assert.ok(Math.abs(g[top[0]!]!) > 1e-4, `${name} gets no gradient`);
   for (const k of top) {
     const at = async (delta: number): Promise<number> => {
       param.data.set(original);
@@ -82,11 +79,57 @@ test('endPositions: each input node embeds its position from the end of its text
     };
     const fd = ((await at(1e-2)) - (await at(-1e-2))) / 2e-2;
     param.data.set(original);
-    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `embed.endPositions[${k}]: ${g[k]} vs finite difference ${fd}`);
+    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `${name}[${k}]: ${g[k]} vs finite difference ${fd}`);
   }
+  await model.dispose();
+  return g;
+}
+
+test('endPositions: each input node embeds its position from the end of its text (last grapheme 0, padding none), trained with the gradient finite differences give', async () => {
+  const spec: ModelSpec = { ...SPEC, endPositions: true };
+  const batch = encodeBatch([chainGraph('abc'), chainGraph('ca')], alphabetIndex(spec.alphabet), spec.inputTypes, spec.maxPositions);
+  // Two texts padded to 3 nodes: "abc" counts 2, 1, 0; "ca" 1, 0 and the padding has none (8).
+  assert.deepEqual([...batch.endPositions], [2, 1, 0, 1, 0, 8]);
+  assert.equal(new GraphModel(SPEC, 3).params.has('embed.endPositions'), false);
+  const g = await embeddingGradient(spec, 'embed.endPositions');
   // Row 8 (no position) is read only by the padding, whose output is masked: untouched.
   for (let c = 0; c < spec.d; c++) assert.equal(g[8 * spec.d + c], 0);
-  await model.dispose();
+});
+
+test('rankDetached: the rank head trains its own weights and no slot encoding; attached, its loss reaches the slots', async () => {
+  const index = alphabetIndex(SPEC.alphabet);
+  const batch = encodeBatch([chainGraph('abc'), chainGraph('ca')], index, SPEC.inputTypes, SPEC.maxPositions);
+  // A loss on the rank head alone: −log q_k[k] for every slot.
+  const rankOnly = (preds: SoftGraph[]) => {
+    let value = 0;
+    const gradients = preds.map((p) => {
+      const g = zeroGradients(p);
+      for (let k = 0; k < p.K; k++) {
+        const q = p.positions![k * p.K + k]!;
+        value -= Math.log(q);
+        g.positions![k * p.K + k] = -1 / q;
+      }
+      return g;
+    });
+    return { value, gradients };
+  };
+  const norm = (x: Float32Array | undefined): number => Math.hypot(...(x ?? []));
+  const attached = new GraphModel(SPEC, 3);
+  const detached = new GraphModel({ ...SPEC, rankDetached: true }, 3);
+  const a = await attached.gradients(batch, rankOnly);
+  const d = await detached.gradients(batch, rankOnly);
+  // Same weights, same forward pass: the same loss and the same gradient on the head itself.
+  assert.equal(d.value, a.value);
+  for (const name of ['head.Wpos', 'head.bpos']) {
+    assert.ok(norm(d.grads[name]) > 1e-3);
+    assert.ok(Math.abs(norm(d.grads[name]) - norm(a.grads[name])) < 1e-6 * norm(a.grads[name]), name);
+  }
+  for (const name of ['dec.slots', 'dec0.ffn.W1', 'embed.positions', 'head.Wlabel']) {
+    if (name !== 'head.Wlabel') assert.ok(norm(a.grads[name]) > 1e-4, `attached: ${name} gets no gradient`);
+    assert.equal(norm(d.grads[name]), 0, `detached: ${name}`);
+  }
+  await attached.dispose();
+  await detached.dispose();
 });
 
 test('a step with a NaN loss is skipped: no weight changes, no NaN reaches the weights', async () => {

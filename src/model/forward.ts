@@ -35,6 +35,8 @@ export interface ModelSpec {
    * embedding, as in models saved before it).
    */
   endPositions?: boolean;
+  /** The rank head reads the slot encodings without training them (absent: its gradient reaches the whole model). */
+  rankDetached?: boolean;
 }
 
 /** The forward graph's named inputs and outputs. */
@@ -230,7 +232,9 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; drop
   const labels = op.named(g, op.softmax(g, op.add(g, linear(z, 'head.Wlabel'), p('head.blabel'))), 'labels');
   /** A constant K×K matrix: `on` on the diagonal, `off` elsewhere. */
   const diagonal = (on: number, off: number): Value => g.floats(Array.from({ length: K * K }, (_, k) => (k % (K + 1) === 0 ? on : off)), [K, K]);
-  let rankLogits = op.add(g, linear(z, 'head.Wpos'), p('head.bpos'));
+  // Detached, the rank head is a probe: its loss trains its own weights and no slot encoding.
+  const rankInput = spec.rankDetached ? op.plain.mul(g, z, g.scalar(1)) : z;
+  let rankLogits = op.add(g, linear(rankInput, 'head.Wpos'), p('head.bpos'));
   if (spec.rankPrior) rankLogits = op.add(g, rankLogits, diagonal(spec.rankPrior, 0));
   const positions = op.named(g, op.softmax(g, rankLogits), 'positions');
   const offDiagonal = diagonal(0, 1);

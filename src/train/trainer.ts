@@ -76,6 +76,7 @@ function modelSpecFor(cfg: TrainConfig, data: TrainingData): ModelSpec {
     ...(cfg.edge_copy ? { edgeCopy: true } : {}),
     ...(cfg.rank_prior > 0 ? { rankPrior: cfg.rank_prior } : {}),
     ...(cfg.end_positions ? { endPositions: true } : {}),
+    ...(cfg.rank_detached ? { rankDetached: true } : {}),
   };
 }
 
