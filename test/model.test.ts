@@ -57,20 +57,23 @@ test("the loss's gradient through the model (forward and backward graphs on onnx
   await model.dispose();
 });
 
-/** The model of `spec` on "abc" and "ca": the largest three entries of `name`'s gradient (cross-entropy) match central differences; returns the gradient. */
-async function embeddingGradient(spec: ModelSpec, name: string): Promise<Float32Array> {
+test('endPositions: each input node embeds its position from the end of its text (last grapheme 0, padding none), trained with the gradient finite differences give', async () => {
+  const spec: ModelSpec = { ...SPEC, endPositions: true };
   const index = alphabetIndex(spec.alphabet);
   const batch = encodeBatch([chainGraph('abc'), chainGraph('ca')], index, spec.inputTypes, spec.maxPositions);
+  // Two texts padded to 3 nodes: "abc" counts 2, 1, 0; "ca" 1, 0 and the padding has none (8).
+  assert.deepEqual([...batch.endPositions], [2, 1, 0, 1, 0, 8]);
+  assert.equal(new GraphModel(SPEC, 3).params.has('embed.endPositions'), false);
   const model = new GraphModel(spec, 3);
   const targets = [targetFromGraph(chainGraph('cba'), index), targetFromGraph(chainGraph('ac'), index)];
   const cfg = resolveLossConfig({ loss_mode: 'cross-entropy' });
   const value = async (): Promise<number> => (await model.gradients(batch, batchLoss(targets, cfg, emptySums()))).value;
   const { grads } = await model.gradients(batch, batchLoss(targets, cfg, emptySums()));
-  const param = model.params.get(name)!;
-  const g = grads[name]!;
+  const param = model.params.get('embed.endPositions')!;
+  const g = grads['embed.endPositions']!;
   const original = param.data.slice();
   const top = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!)).slice(0, 3);
-  assert.ok(Math.abs(g[top[0]!]!) > 1e-4, `${name} gets no gradient`);
+  assert.ok(Math.abs(g[top[0]!]!) > 1e-4, 'the end-position embedding gets no gradient');
   for (const k of top) {
     const at = async (delta: number): Promise<number> => {
       param.data.set(original);
@@ -79,26 +82,15 @@ async function embeddingGradient(spec: ModelSpec, name: string): Promise<Float32
     };
     const fd = ((await at(1e-2)) - (await at(-1e-2))) / 2e-2;
     param.data.set(original);
-    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `${name}[${k}]: ${g[k]} vs finite difference ${fd}`);
+    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `embed.endPositions[${k}]: ${g[k]} vs finite difference ${fd}`);
   }
-  await model.dispose();
-  return g;
-}
-
-test('endPositions: each input node embeds its position from the end of its text (last grapheme 0, padding none), trained with the gradient finite differences give', async () => {
-  const spec: ModelSpec = { ...SPEC, endPositions: true };
-  const batch = encodeBatch([chainGraph('abc'), chainGraph('ca')], alphabetIndex(spec.alphabet), spec.inputTypes, spec.maxPositions);
-  // Two texts padded to 3 nodes: "abc" counts 2, 1, 0; "ca" 1, 0 and the padding has none (8).
-  assert.deepEqual([...batch.endPositions], [2, 1, 0, 1, 0, 8]);
-  assert.equal(new GraphModel(SPEC, 3).params.has('embed.endPositions'), false);
-  const g = await embeddingGradient(spec, 'embed.endPositions');
   // Row 8 (no position) is read only by the padding, whose output is masked: untouched.
   for (let c = 0; c < spec.d; c++) assert.equal(g[8 * spec.d + c], 0);
+  await model.dispose();
 });
 
 test('rankDetached: the rank head trains its own weights and no slot encoding; attached, its loss reaches the slots', async () => {
-  const index = alphabetIndex(SPEC.alphabet);
-  const batch = encodeBatch([chainGraph('abc'), chainGraph('ca')], index, SPEC.inputTypes, SPEC.maxPositions);
+  const { model: attached, batch } = setup();
   // A loss on the rank head alone: −log q_k[k] for every slot.
   const rankOnly = (preds: SoftGraph[]) => {
     let value = 0;
@@ -114,7 +106,6 @@ test('rankDetached: the rank head trains its own weights and no slot encoding; a
     return { value, gradients };
   };
   const norm = (x: Float32Array | undefined): number => Math.hypot(...(x ?? []));
-  const attached = new GraphModel(SPEC, 3);
   const detached = new GraphModel({ ...SPEC, rankDetached: true }, 3);
   const a = await attached.gradients(batch, rankOnly);
   const d = await detached.gradients(batch, rankOnly);
@@ -124,10 +115,9 @@ test('rankDetached: the rank head trains its own weights and no slot encoding; a
     assert.ok(norm(d.grads[name]) > 1e-3);
     assert.ok(Math.abs(norm(d.grads[name]) - norm(a.grads[name])) < 1e-6 * norm(a.grads[name]), name);
   }
-  for (const name of ['dec.slots', 'dec0.ffn.W1', 'embed.positions', 'head.Wlabel']) {
-    if (name !== 'head.Wlabel') assert.ok(norm(a.grads[name]) > 1e-4, `attached: ${name} gets no gradient`);
-    assert.equal(norm(d.grads[name]), 0, `detached: ${name}`);
-  }
+  const trunk = ['dec.slots', 'dec0.ffn.W1', 'embed.positions'];
+  for (const name of trunk) assert.ok(norm(a.grads[name]) > 1e-4, `attached: ${name} gets no gradient`);
+  for (const name of [...trunk, 'head.Wlabel']) assert.equal(norm(d.grads[name]), 0, `detached: ${name}`);
   await attached.dispose();
   await detached.dispose();
 });

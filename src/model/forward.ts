@@ -232,7 +232,8 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; drop
   const labels = op.named(g, op.softmax(g, op.add(g, linear(z, 'head.Wlabel'), p('head.blabel'))), 'labels');
   /** A constant K×K matrix: `on` on the diagonal, `off` elsewhere. */
   const diagonal = (on: number, off: number): Value => g.floats(Array.from({ length: K * K }, (_, k) => (k % (K + 1) === 0 ? on : off)), [K, K]);
-  // Detached, the rank head is a probe: its loss trains its own weights and no slot encoding.
+  // Detached, the rank head is a probe: its loss trains its own weights and no slot encoding. A
+  // plain op is not on the tape, so the backward graph stops at it.
   const rankInput = spec.rankDetached ? op.plain.mul(g, z, g.scalar(1)) : z;
   let rankLogits = op.add(g, linear(rankInput, 'head.Wpos'), p('head.bpos'));
   if (spec.rankPrior) rankLogits = op.add(g, rankLogits, diagonal(spec.rankPrior, 0));
