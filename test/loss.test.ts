@@ -216,11 +216,22 @@ function gradientCases(seed: number, L: number): Array<{ p: SoftGraph; t: Target
   });
 }
 
-test('unrolled gradient, label-only assignment: equals finite differences (1e-6) for every input', () => {
-  for (const { p, t, trial } of gradientCases(11, 4)) {
-    const cfg = resolveLossConfig({ ...LABEL_ONLY, gradient: 'unrolled', sinkhorn_temperature: 0.5, sinkhorn_iterations: 10 });
-    const r = structuralLoss(p, t, cfg);
-    lossGradCheck(p, t, cfg, () => structuralLoss(p, t, cfg).total, r.gradients, `trial ${trial}`);
+/** t with its clique edges made undirected (B ∨ Bᵀ), as a words target's are. */
+function undirectedCliques(t: TargetGraph): TargetGraph {
+  const B = Float64Array.from(t.edges.clique!);
+  for (let j = 0; j < t.m; j++) for (let l = 0; l < t.m; l++) if (B[j * t.m + l]) B[l * t.m + j] = 1;
+  return { ...t, edges: { ...t.edges, clique: B } };
+}
+
+test('unrolled gradient, label-only assignment: equals finite differences (1e-6) for every input, directed and undirected target edges', () => {
+  // Undirected targets take the structure gradient's one-product path (A' + A'ᵀ)·S·B; the unrolled
+  // gradient carries that gradient back through the final Sinkhorn, so an error there shows here.
+  for (const { p, t: directed, trial } of gradientCases(11, 4)) {
+    for (const t of [directed, undirectedCliques(directed)]) {
+      const cfg = resolveLossConfig({ ...LABEL_ONLY, gradient: 'unrolled', sinkhorn_temperature: 0.5, sinkhorn_iterations: 10 });
+      const r = structuralLoss(p, t, cfg);
+      lossGradCheck(p, t, cfg, () => structuralLoss(p, t, cfg).total, r.gradients, `trial ${trial}`);
+    }
   }
 });
 

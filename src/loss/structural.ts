@@ -39,6 +39,8 @@ interface Prepared {
   ApSum: Map<EdgeType, number>;
   /** The same target edges as flat (j, l) pairs: products with B run over its edges only. */
   Bpairs: Map<EdgeType, Int32Array>;
+  /** The types whose target edges all come in both directions (B = Bᵀ: cliques, undirected graphs). */
+  Bsymmetric: Set<EdgeType>;
   /** Symmetric unions U (K×K) and V (m×m). */
   U: Float64Array;
   V: Float64Array;
@@ -102,13 +104,14 @@ function prepare(p: SoftGraph, t: TargetGraph, cfg: LossConfig): Prepared {
  * the target's edge pairs; and the any-type unions U = 1 − Π_r(1 − A'_r) (symmetrised) and V
  * (the target's, 0/1) that the clique term reads.
  */
-function edgeMatrices(p: SoftGraph, t: TargetGraph, types: readonly EdgeType[]): Pick<Prepared, 'Ap' | 'ApSum' | 'Bpairs' | 'U' | 'V'> {
+function edgeMatrices(p: SoftGraph, t: TargetGraph, types: readonly EdgeType[]): Pick<Prepared, 'Ap' | 'ApSum' | 'Bpairs' | 'Bsymmetric' | 'U' | 'V'> {
   const K = p.K;
   const m = t.m;
   const e = p.exist;
   const Ap = new Map<EdgeType, Float64Array>();
   const ApSum = new Map<EdgeType, number>();
   const Bpairs = new Map<EdgeType, Int32Array>();
+  const Bsymmetric = new Set<EdgeType>();
   const notU = take(K * K).fill(1);
   const notV = take(m * m).fill(1);
   for (const r of types) {
@@ -132,23 +135,26 @@ function edgeMatrices(p: SoftGraph, t: TargetGraph, types: readonly EdgeType[]):
     ApSum.set(r, total);
     const pairs: number[] = [];
     const Bt = t.edges[r];
+    let symmetric = true;
     if (Bt) {
       for (let j = 0; j < m; j++) {
         for (let l = 0; l < m; l++) {
           if (j === l || Bt[j * m + l] === 0) continue;
           pairs.push(j, l);
+          if (Bt[l * m + j] === 0) symmetric = false;
           notV[j * m + l] = 0;
           notV[l * m + j] = 0;
         }
       }
     }
     Bpairs.set(r, Int32Array.from(pairs));
+    if (symmetric) Bsymmetric.add(r);
   }
   const U = take(K * K);
   for (let i = 0; i < K; i++) for (let k = 0; k < K; k++) if (i !== k) U[i * K + k] = 1 - notU[i * K + k]!;
   const V = take(m * m);
   for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) if (j !== l) V[j * m + l] = 1 - notV[j * m + l]!;
-  return { Ap, ApSum, Bpairs, U, V };
+  return { Ap, ApSum, Bpairs, Bsymmetric, U, V };
 }
 
 /**
@@ -359,6 +365,7 @@ function structureGradS(pr: Prepared, S: Float64Array, cfg: LossConfig, clique: 
     const AS = take(K * m);
     const AtS = take(K * m);
     const Wl = likelihood ? take(K * K) : EMPTY;
+    const Asym = pr.Bsymmetric.size > 0 ? take(K * K) : EMPTY;
     for (const r of pr.types) {
       const pairs = pr.Bpairs.get(r)!;
       if (pairs.length === 0) continue;
@@ -370,6 +377,17 @@ function structureGradS(pr: Prepared, S: Float64Array, cfg: LossConfig, clique: 
         }
         for (let i = 0; i < K; i++) Wl[i * K + i] = 0;
         A = Wl;
+      }
+      if (pr.Bsymmetric.has(r)) {
+        // B = Bᵀ: A'·S·B + A'ᵀ·S·B = (A' + A'ᵀ)·S·B, one dense product instead of two (the
+        // clique type of every words target).
+        for (let i = 0; i < K; i++) for (let k = 0; k < K; k++) Asym[i * K + k] = A[i * K + k]! + A[k * K + i]!;
+        matmul(Asym, S, K, K, m, AS);
+        for (let i = 0; i < K; i++) {
+          const o = i * m;
+          for (let q = 0; q < pairs.length; q += 2) out[o + pairs[q]!] += w * AS[o + pairs[q + 1]!]!;
+        }
+        continue;
       }
       // ∂⟨SᵀA'S, B⟩/∂S = A'·S·Bᵀ + A'ᵀ·S·B: the two dense products, then B by its edges.
       matmul(A, S, K, K, m, AS);
