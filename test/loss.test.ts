@@ -235,13 +235,43 @@ test('unrolled gradient, label-only assignment: equals finite differences (1e-6)
   }
 });
 
-test('envelope gradient at the defaults: equals finite differences with the plan frozen (1e-6)', () => {
-  for (const { p, t, trial } of gradientCases(12, 5)) {
-    const cfg = resolveLossConfig({});
-    const r = structuralLoss(p, t, cfg);
-    const P = r.assignment!;
-    assert.ok(Math.abs(structuralLossAtPlan(p, t, cfg, P).total - r.total) < 1e-12);
-    lossGradCheck(p, t, cfg, () => structuralLossAtPlan(p, t, cfg, P).total, r.gradients, `trial ${trial}`);
+test('edge term at a plan: ⟨A\', S·B·Sᵀ⟩ summed directly, for a directed and an undirected type side by side', () => {
+  // The value the gradient checks cannot see: they differentiate whatever the term computes.
+  for (const { p, t: directed, trial } of gradientCases(13, 4)) {
+    const t = undirectedCliques(directed);
+    const cfg = resolveLossConfig({ cost_form: 'expected', gamma: 0 });
+    const P = structuralLoss(p, t, cfg).assignment!;
+    const { K } = p;
+    const { m } = t;
+    let expected = 0;
+    for (const r of ['sequential', 'clique'] as const) {
+      const A = p.edges[r]!;
+      const B = t.edges[r]!;
+      for (let i = 0; i < K; i++) {
+        for (let k = 0; k < K; k++) {
+          if (i === k) continue;
+          const a = p.exist[i]! * p.exist[k]! * A[i * K + k]!;
+          let T = 0;
+          for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) if (j !== l) T += P[i * (m + 1) + j]! * B[j * m + l]! * P[k * (m + 1) + l]!;
+          expected += a - 2 * a * T;
+        }
+      }
+      for (let j = 0; j < m; j++) for (let l = 0; l < m; l++) if (j !== l) expected += B[j * m + l]!;
+    }
+    const edge = structuralLossAtPlan(p, t, cfg, P).edge!;
+    assert.ok(Math.abs(edge - Math.max(0, expected)) < 1e-9 * Math.max(1, expected), `trial ${trial}: edge ${edge}, summed directly ${expected}`);
+  }
+});
+
+test('envelope gradient at the defaults: equals finite differences with the plan frozen (1e-6), directed and undirected target edges', () => {
+  for (const { p, t: directed, trial } of gradientCases(12, 5)) {
+    for (const t of [directed, undirectedCliques(directed)]) {
+      const cfg = resolveLossConfig({});
+      const r = structuralLoss(p, t, cfg);
+      const P = r.assignment!;
+      assert.ok(Math.abs(structuralLossAtPlan(p, t, cfg, P).total - r.total) < 1e-12);
+      lossGradCheck(p, t, cfg, () => structuralLossAtPlan(p, t, cfg, P).total, r.gradients, `trial ${trial}`);
+    }
   }
 });
 

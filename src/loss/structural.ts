@@ -313,7 +313,8 @@ function terms(pr: Prepared, P: Float64Array, cfg: LossConfig, withClique: boole
       const o = i * m;
       for (let q = 0; q < pairs.length; q += 2) SB[o + pairs[q + 1]!] += S[o + pairs[q]!]!;
     }
-    const SBSt = matmulNT(SB, S, K, m, K, take(K * K));
+    // Symmetric when B is: then half of it is computed and the rest mirrored.
+    const SBSt = matmulNT(SB, S, K, m, K, take(K * K), pr.Bsymmetric.has(r));
     const g = SBSt;
     if (pr.likelihood) {
       // T = S·B·Sᵀ ∈ [0, 1] at a feasible plan: the probability that slots i, k carry a target
