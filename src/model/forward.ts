@@ -124,11 +124,8 @@ export function parameterShapes(spec: ModelSpec): Array<{ name: string; shape: n
     // Zero: the copy channel starts silent, the bilinear head as it was, and grows where it pays.
     for (const t of spec.outputTypes) filled(`head.${t}.copy`, [D, 1], 0);
   }
-  // Zero, so a model with it starts as one without it (the same function, every other parameter
-  // drawn alike) and the table grows only where the loss pays for it. Drawn at N(0, 1), as the
-  // start positions are, it was a second random code as loud as theirs, which every task aligned
-  // to the start of its input had to learn to ignore (docs/experiments.md §29).
-  if (spec.endPositions) filled('embed.endPositions', [maxPositions + 1, d], 0);
+  // Drawn last, so a model with it starts with every other parameter as one without it.
+  if (spec.endPositions) normal('embed.endPositions', [maxPositions + 1, d], 1);
   return out;
 }
 
