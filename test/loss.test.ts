@@ -216,7 +216,7 @@ function gradientCases(seed: number, L: number): Array<{ p: SoftGraph; t: Target
   });
 }
 
-/** t with its clique edges made undirected (B ∨ Bᵀ), as a words target's are. */
+/** t with its clique edges made undirected (B ∨ Bᵀ), as undirected graph data's edges are. */
 function undirectedCliques(t: TargetGraph): TargetGraph {
   const B = Float64Array.from(t.edges.clique!);
   for (let j = 0; j < t.m; j++) for (let l = 0; l < t.m; l++) if (B[j * t.m + l]) B[l * t.m + j] = 1;
