@@ -139,10 +139,10 @@ test('a checkpoint written with the tfjs engine loads and predicts the same text
   await loaded.model.dispose();
 });
 
-test('a checkpoint written before the rank prior, the end positions, dropout, its sites and the unique labels\' position weight resumes with what it trained with', () => {
+test('a checkpoint written before the rank prior, the end positions, dropout, its sites, the unique labels\' position weight and the detached rank head resumes with what it trained with', () => {
   const r = spawnSync(process.execPath, [BIN, 'train', '--resume', new URL('tfjs-reverse-d16.ckpt', FIXTURES).pathname, '--dry-run'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  for (const line of ['rank_prior: 0', 'end_positions: false', 'dropout: 0', 'dropout_sites: all', 'position_weight: 1', 'position_weight_unique: 1']) assert.match(r.stdout, new RegExp(`^${line}$`, 'm'));
+  for (const line of ['rank_prior: 0', 'rank_detached: false', 'end_positions: false', 'dropout: 0', 'dropout_sites: all', 'position_weight: 1', 'position_weight_unique: 1']) assert.match(r.stdout, new RegExp(`^${line}$`, 'm'));
 });
 
 test('grapheme export writes an ONNX model that onnxruntime runs on its own and that answers as grapheme predict does', async () => {

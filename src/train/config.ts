@@ -30,7 +30,7 @@ export const trainKeysSchema = z.object({
   encoder_layers: z.number().int().min(0).max(16).default(2).describe('typed message-passing layers'),
   decoder_layers: z.number().int().min(1).max(16).default(2).describe('slot decoder layers (cross-attention, self-attention, feed-forward)'),
   rank_prior: z.number().min(0).max(100).default(4).describe('added to slot k\'s logit for rank k: slots start preferring the input order they are seeded in (0: no preference)'),
-  rank_detached: z.boolean().default(false).describe('the rank head reads the slot encodings without training them'),
+  rank_detached: z.boolean().default(true).describe('the rank head reads the slot encodings without training them'),
   end_positions: z.boolean().default(false).describe('each input node also embeds its position counted from the end of its text (the last grapheme 0)'),
   edge_copy: z.boolean().default(true).describe("edge heads also read the input's edges between the nodes the slots are seeded from (one weight per input edge type and direction)"),
   dropout: z.number().min(0).max(0.9).default(0.1).describe('probability of zeroing each entry at the dropout sites (dropout_sites) in a training step (inverted dropout; predictions never drop)'),
