@@ -148,7 +148,8 @@ function edgeMatrices(p: SoftGraph, t: TargetGraph, types: readonly EdgeType[]):
       }
     }
     Bpairs.set(r, Int32Array.from(pairs));
-    if (symmetric) Bsymmetric.add(r);
+    // A type without target edges has nothing to gain, and would only allocate the sum.
+    if (symmetric && pairs.length > 0) Bsymmetric.add(r);
   }
   const U = take(K * K);
   for (let i = 0; i < K; i++) for (let k = 0; k < K; k++) if (i !== k) U[i * K + k] = 1 - notU[i * K + k]!;
