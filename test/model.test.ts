@@ -69,21 +69,8 @@ test('endPositions: each input node embeds its position from the end of its text
   const cfg = resolveLossConfig({ loss_mode: 'cross-entropy' });
   const value = async (): Promise<number> => (await model.gradients(batch, batchLoss(targets, cfg, emptySums()))).value;
   const { grads } = await model.gradients(batch, batchLoss(targets, cfg, emptySums()));
-  const param = model.params.get('embed.endPositions')!;
   const g = grads['embed.endPositions']!;
-  const original = param.data.slice();
-  const top = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!)).slice(0, 3);
-  assert.ok(Math.abs(g[top[0]!]!) > 1e-4, 'the end-position embedding gets no gradient');
-  for (const k of top) {
-    const at = async (delta: number): Promise<number> => {
-      param.data.set(original);
-      param.data[k] = original[k]! + delta;
-      return value();
-    };
-    const fd = ((await at(1e-2)) - (await at(-1e-2))) / 2e-2;
-    param.data.set(original);
-    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `embed.endPositions[${k}]: ${g[k]} vs finite difference ${fd}`);
-  }
+  await assertLargestAgreeWithDifferences(model, 'embed.endPositions', g, value);
   // Row 8 (no position) is read only by the padding, whose output is masked: untouched.
   for (let c = 0; c < spec.d; c++) assert.equal(g[8 * spec.d + c], 0);
   await model.dispose();
@@ -121,6 +108,42 @@ test('rankDetached: the rank head trains its own weights and no slot encoding; a
   await attached.dispose();
   await detached.dispose();
 });
+
+test('countAttention: padding adds nothing to the count, and its weights train with the gradient finite differences give', async () => {
+  const spec: ModelSpec = { ...SPEC, countAttention: true };
+  const index = alphabetIndex(spec.alphabet);
+  const model = new GraphModel(spec, 3);
+  assert.equal(new GraphModel(SPEC, 3).params.has('dec0.count.Wq'), false);
+  // "ca" alone and padded to three nodes beside "abc": the same outputs, so padding is not counted.
+  const alone = (await model.forward(encodeBatch([chainGraph('ca')], index, spec.inputTypes, spec.maxPositions)))[0]!;
+  const padded = (await model.forward(encodeBatch([chainGraph('abc'), chainGraph('ca')], index, spec.inputTypes, spec.maxPositions)))[1]!;
+  for (let i = 0; i < alone.labels.length; i++) assert.ok(Math.abs(alone.labels[i]! - padded.labels[i]!) < 1e-6, `labels[${i}]`);
+  const batch = encodeBatch([chainGraph('abc'), chainGraph('ca')], index, spec.inputTypes, spec.maxPositions);
+  const targets = [targetFromGraph(chainGraph('abc'), index), targetFromGraph(chainGraph('ac'), index)];
+  const cfg = resolveLossConfig({ loss_mode: 'cross-entropy' });
+  const value = async (): Promise<number> => (await model.gradients(batch, batchLoss(targets, cfg, emptySums()))).value;
+  const { grads } = await model.gradients(batch, batchLoss(targets, cfg, emptySums()));
+  for (const name of ['dec0.count.Wq', 'dec0.count.Wk', 'dec0.count.Wv', 'dec0.count.Wo']) await assertLargestAgreeWithDifferences(model, name, grads[name]!, value);
+  await model.dispose();
+});
+
+/** A parameter's three largest gradient entries (at least 1e-4) against central differences of `value` (step 1e-2, 3 % relative). */
+async function assertLargestAgreeWithDifferences(model: GraphModel, name: string, g: Float32Array, value: () => Promise<number>): Promise<void> {
+  const param = model.params.get(name)!;
+  const original = param.data.slice();
+  const top = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!)).slice(0, 3);
+  assert.ok(Math.abs(g[top[0]!]!) > 1e-4, `${name} gets no gradient`);
+  for (const k of top) {
+    const at = async (delta: number): Promise<number> => {
+      param.data.set(original);
+      param.data[k] = original[k]! + delta;
+      return value();
+    };
+    const fd = ((await at(1e-2)) - (await at(-1e-2))) / 2e-2;
+    param.data.set(original);
+    assert.ok(Math.abs(fd - g[k]!) / Math.max(Math.abs(g[k]!), 1e-3) < 0.03, `${name}[${k}]: ${g[k]} vs finite difference ${fd}`);
+  }
+}
 
 test('a step with a NaN loss is skipped: no weight changes, no NaN reaches the weights', async () => {
   const { model, batch, targets } = setup();

@@ -135,11 +135,12 @@ export const trainCommand: Command = {
       const merged: Record<string, unknown> = { ...resume.config };
       // Checkpoints written before the onnxruntime engine carry the data-parallel `workers` key it replaced.
       delete merged['workers'];
-      // Checkpoints written before the edge copy, the rank prior, the end positions, dropout, its sites, the unique labels' position weight and the detached rank head existed have none of them: their config says so.
+      // Checkpoints written before the edge copy, the rank prior, the end positions, dropout, its sites, the unique labels' position weight, the detached rank head and the count attention existed have none of them: their config says so.
       if (!('edge_copy' in merged)) merged['edge_copy'] = resume.spec.edgeCopy === true;
       if (!('rank_detached' in merged)) merged['rank_detached'] = resume.spec.rankDetached === true;
       if (!('rank_prior' in merged)) merged['rank_prior'] = resume.spec.rankPrior ?? 0;
       if (!('end_positions' in merged)) merged['end_positions'] = resume.spec.endPositions === true;
+      if (!('count_attention' in merged)) merged['count_attention'] = resume.spec.countAttention === true;
       if (!('dropout' in merged)) merged['dropout'] = 0;
       if (!('dropout_sites' in merged)) merged['dropout_sites'] = 'all';
       if (!('position_weight_unique' in merged)) merged['position_weight_unique'] = merged['position_weight'];

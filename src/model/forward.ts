@@ -37,6 +37,8 @@ export interface ModelSpec {
   endPositions?: boolean;
   /** The rank head reads the slot encodings without training them (absent: its gradient reaches the whole model). */
   rankDetached?: boolean;
+  /** Each decoder layer also counts input nodes: sigmoid attention weights summed over the nodes, divided by maxPositions (absent: no such sublayer). */
+  countAttention?: boolean;
 }
 
 /** The forward graph's named inputs and outputs. */
@@ -100,6 +102,7 @@ export function parameterShapes(spec: ModelSpec): Array<{ name: string; shape: n
   normal('dec.slots', [K, d], 0.1);
   for (let l = 0; l < decoderLayers; l++) {
     attention(`dec${l}.cross`);
+    if (spec.countAttention) attention(`dec${l}.count`);
     attention(`dec${l}.self`);
     feedForward(`dec${l}.ffn`);
   }
@@ -145,7 +148,8 @@ function copies(spec: ModelSpec): boolean {
  * The set-prediction graph transformer of the design as one ONNX graph over a batch of B padded
  * input graphs of N nodes (both symbolic): label + position embeddings, typed message passing
  * (separate weights per edge type and direction, residual, layer norm), one global self-attention
- * block; K learned slot queries decoded by cross-attention to the nodes, self-attention among
+ * block; K learned slot queries decoded by cross-attention to the nodes (with countAttention
+ * also a second cross-attention whose weights are sigmoids, so that it sums, a count), self-attention among
  * slots and a feed-forward block; heads for existence (sigmoid), label (softmax), rank (softmax
  * over K) and one bilinear edge matrix per output edge type (sigmoid, zero diagonal), with edgeCopy
  * plus a weighted copy of the input's edges among the slots' seed nodes. Built with `dropout`, the
@@ -190,6 +194,17 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; drop
     const merged = op.reshape(g, op.transpose(g, op.matmul(g, A, Vh), [0, 2, 1, 3]), [0, 0, d], ['B', nq, d]);
     return linear(merged, `${name}.Wo`);
   };
+  // Weights in [0, 1] each, not a softmax: the sum over the nodes is a count on one scale at every input length.
+  const countMask = op.plain.reshape(g, op.plain.mul(g, mask, g.scalar(1 / spec.maxPositions)), [0, 1, 1, -1], ['B', 1, 1, 'N']);
+  const countAttention = (q: Value, kv: Value, name: string): Value => {
+    const nq = q.shape[1]!;
+    const Q = split(linear(q, `${name}.Wq`), nq, [0, 2, 1, 3]);
+    const Kt = split(linear(kv, `${name}.Wk`), 'N', [0, 2, 3, 1]);
+    const Vh = split(linear(kv, `${name}.Wv`), 'N', [0, 2, 1, 3]);
+    const A = op.mul(g, op.sigmoid(g, op.mul(g, op.matmul(g, Q, Kt), g.scalar(1 / Math.sqrt(dh)))), countMask);
+    const merged = op.reshape(g, op.transpose(g, op.matmul(g, A, Vh), [0, 2, 1, 3]), [0, 0, d], ['B', nq, d]);
+    return linear(merged, `${name}.Wo`);
+  };
   const dropoutMasks: ForwardGraph['dropoutMasks'] = [];
   /** x times a fed dropout mask (0 or 1/(1 − p) per entry) where the graph is built for training with dropout. */
   const drop = (x: Value, rows: 'N' | number): Value => {
@@ -225,6 +240,7 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; drop
   let z = op.add(g, op.takeRows(g, x, K), p('dec.slots'));
   for (let l = 0; l < spec.decoderLayers; l++) {
     z = norm(op.add(g, z, dropMixing(attention(z, x, padding, `dec${l}.cross`), K)), `dec${l}.cross.norm`);
+    if (spec.countAttention) z = norm(op.add(g, z, countAttention(z, x, `dec${l}.count`)), `dec${l}.count.norm`);
     z = norm(op.add(g, z, dropMixing(attention(z, null, null, `dec${l}.self`), K)), `dec${l}.self.norm`);
     z = norm(op.add(g, z, drop(feedForward(z, `dec${l}.ffn`), K)), `dec${l}.ffn.norm`);
   }

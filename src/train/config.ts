@@ -31,6 +31,7 @@ export const trainKeysSchema = z.object({
   decoder_layers: z.number().int().min(1).max(16).default(2).describe('slot decoder layers (cross-attention, self-attention, feed-forward)'),
   rank_prior: z.number().min(0).max(100).default(4).describe('added to slot k\'s logit for rank k: slots start preferring the input order they are seeded in (0: no preference)'),
   rank_detached: z.boolean().default(true).describe('the rank head reads the slot encodings without training them'),
+  count_attention: z.boolean().default(false).describe('each decoder layer also counts input nodes (sigmoid attention weights summed, on one scale at every input length)'),
   end_positions: z.boolean().default(false).describe('each input node also embeds its position counted from the end of its text (the last grapheme 0)'),
   edge_copy: z.boolean().default(true).describe("edge heads also read the input's edges between the nodes the slots are seeded from (one weight per input edge type and direction)"),
   dropout: z.number().min(0).max(0.9).default(0.1).describe('probability of zeroing each entry at the dropout sites (dropout_sites) in a training step (inverted dropout; predictions never drop)'),

@@ -77,6 +77,7 @@ function modelSpecFor(cfg: TrainConfig, data: TrainingData): ModelSpec {
     ...(cfg.rank_prior > 0 ? { rankPrior: cfg.rank_prior } : {}),
     ...(cfg.end_positions ? { endPositions: true } : {}),
     ...(cfg.rank_detached ? { rankDetached: true } : {}),
+    ...(cfg.count_attention ? { countAttention: true } : {}),
   };
 }
 
