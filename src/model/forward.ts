@@ -195,13 +195,13 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; drop
     return linear(merged, `${name}.Wo`);
   };
   // Weights in [0, 1] each, not a softmax: the sum over the nodes is a count on one scale at every input length.
-  const countMask = op.plain.reshape(g, op.plain.mul(g, mask, g.scalar(1 / spec.maxPositions)), [0, 1, 1, -1], ['B', 1, 1, 'N']);
+  const countMask = spec.countAttention ? op.plain.reshape(g, op.plain.mul(g, mask, g.scalar(1 / spec.maxPositions)), [0, 1, 1, -1], ['B', 1, 1, 'N']) : null;
   const countAttention = (q: Value, kv: Value, name: string): Value => {
     const nq = q.shape[1]!;
     const Q = split(linear(q, `${name}.Wq`), nq, [0, 2, 1, 3]);
     const Kt = split(linear(kv, `${name}.Wk`), 'N', [0, 2, 3, 1]);
     const Vh = split(linear(kv, `${name}.Wv`), 'N', [0, 2, 1, 3]);
-    const A = op.mul(g, op.sigmoid(g, op.mul(g, op.matmul(g, Q, Kt), g.scalar(1 / Math.sqrt(dh)))), countMask);
+    const A = op.mul(g, op.sigmoid(g, op.mul(g, op.matmul(g, Q, Kt), g.scalar(1 / Math.sqrt(dh)))), countMask!);
     const merged = op.reshape(g, op.transpose(g, op.matmul(g, A, Vh), [0, 2, 1, 3]), [0, 0, d], ['B', nq, d]);
     return linear(merged, `${name}.Wo`);
   };
