@@ -181,7 +181,11 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; drop
   const padding = op.plain.reshape(g, op.plain.mul(g, op.plain.sub(g, g.scalar(1), mask), g.scalar(-1e9)), [0, 1, 1, -1], ['B', 1, 1, 'N']);
   /** [B, n, d] → [B, heads, n, dh]. */
   const split = (x: Value, n: Dim, perm: number[]): Value => op.transpose(g, op.reshape(g, x, [0, 0, heads, dh], ['B', n, heads, dh]), perm);
-  const attention = (q: Value, kv: Value | null, bias: Value | null, name: string): Value => {
+  // Count weights are in [0, 1] each, not a softmax: their sum over the nodes is a count on one
+  // scale at every input length (countAttention; padding masked, divided by maxPositions).
+  const countMask = spec.countAttention ? op.plain.reshape(g, op.plain.mul(g, mask, g.scalar(1 / spec.maxPositions)), [0, 1, 1, -1], ['B', 1, 1, 'N']) : null;
+  /** Multi-head attention of q over kv (null: over q itself): softmax weights with a score bias, or with `count` sigmoid weights times countMask. */
+  const attention = (q: Value, kv: Value | null, bias: Value | null, name: string, count = false): Value => {
     const nq = q.shape[1]!;
     const source = kv ?? q;
     const nk = source.shape[1]!;
@@ -190,18 +194,7 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; drop
     const Vh = split(linear(source, `${name}.Wv`), nk, [0, 2, 1, 3]);
     let scores = op.mul(g, op.matmul(g, Q, Kt), g.scalar(1 / Math.sqrt(dh)));
     if (bias) scores = op.add(g, scores, bias);
-    const A = op.softmax(g, scores);
-    const merged = op.reshape(g, op.transpose(g, op.matmul(g, A, Vh), [0, 2, 1, 3]), [0, 0, d], ['B', nq, d]);
-    return linear(merged, `${name}.Wo`);
-  };
-  // Weights in [0, 1] each, not a softmax: the sum over the nodes is a count on one scale at every input length.
-  const countMask = spec.countAttention ? op.plain.reshape(g, op.plain.mul(g, mask, g.scalar(1 / spec.maxPositions)), [0, 1, 1, -1], ['B', 1, 1, 'N']) : null;
-  const countAttention = (q: Value, kv: Value, name: string): Value => {
-    const nq = q.shape[1]!;
-    const Q = split(linear(q, `${name}.Wq`), nq, [0, 2, 1, 3]);
-    const Kt = split(linear(kv, `${name}.Wk`), 'N', [0, 2, 3, 1]);
-    const Vh = split(linear(kv, `${name}.Wv`), 'N', [0, 2, 1, 3]);
-    const A = op.mul(g, op.sigmoid(g, op.mul(g, op.matmul(g, Q, Kt), g.scalar(1 / Math.sqrt(dh)))), countMask!);
+    const A = count ? op.mul(g, op.sigmoid(g, scores), countMask!) : op.softmax(g, scores);
     const merged = op.reshape(g, op.transpose(g, op.matmul(g, A, Vh), [0, 2, 1, 3]), [0, 0, d], ['B', nq, d]);
     return linear(merged, `${name}.Wo`);
   };
@@ -240,7 +233,7 @@ export function forwardGraph(spec: ModelSpec, options: { dropout?: boolean; drop
   let z = op.add(g, op.takeRows(g, x, K), p('dec.slots'));
   for (let l = 0; l < spec.decoderLayers; l++) {
     z = norm(op.add(g, z, dropMixing(attention(z, x, padding, `dec${l}.cross`), K)), `dec${l}.cross.norm`);
-    if (spec.countAttention) z = norm(op.add(g, z, countAttention(z, x, `dec${l}.count`)), `dec${l}.count.norm`);
+    if (spec.countAttention) z = norm(op.add(g, z, attention(z, x, null, `dec${l}.count`, true)), `dec${l}.count.norm`);
     z = norm(op.add(g, z, dropMixing(attention(z, null, null, `dec${l}.self`), K)), `dec${l}.self.norm`);
     z = norm(op.add(g, z, drop(feedForward(z, `dec${l}.ffn`), K)), `dec${l}.ffn.norm`);
   }
